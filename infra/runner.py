@@ -1,0 +1,137 @@
+"""`alliance up`: embedded servers when needed, migrations, every process, one origin, Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from infra.bootstrap import migrate
+from infra.embedded import ensure_servers
+from services.accounts.tokens import ensure_signing_key
+from shared.config import DEFAULT_PORTS, SERVICES, Settings, load_settings
+
+log = logging.getLogger("alliance.runner")
+READY_TIMEOUT = 60.0
+HTTP_PROCESSES = ("web", *SERVICES)
+
+
+def stack_env(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
+    """Environment for child processes: the same servers and each other's addresses."""
+    env = {**base, "ALLIANCE_DATA_DIR": str(settings.data_dir)}
+    for name in HTTP_PROCESSES:
+        env[f"ALLIANCE_{name.upper()}_URL"] = settings.service_url(name)
+    return env
+
+
+class Processes:
+    """The stack's child processes; also used by the end-to-end tests."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = dict(env)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen([sys.executable, "-m", "infra.cli", *args], env=self.env)
+        self.procs[name] = proc
+        return proc
+
+    def start_stack(self, threads: int = 4) -> None:
+        for name in SERVICES:
+            self.spawn(name, "serve", name)
+        self.spawn("worker", "worker", "--threads", str(threads))
+        self.spawn("web", "serve", "web")
+
+    def wait_ready(self, urls: Mapping[str, str], timeout: float = READY_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        pending = dict(urls)
+        with httpx.Client(timeout=2) as client:
+            while pending:
+                for name, url in list(pending.items()):
+                    if self.procs[name].poll() is not None:
+                        raise RuntimeError(f"{name} exited during start-up")
+                    try:
+                        if client.get(f"{url}/health/ready").status_code == 200:
+                            del pending[name]
+                    except httpx.HTTPError:
+                        pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"not ready after {timeout}s: {', '.join(pending)}")
+                time.sleep(0.1)
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def stop(self, names: list[str] | None = None, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after `timeout` (Dramatiq can ignore SIGTERM when orphaned)."""
+        chosen = {n: p for n, p in self.procs.items() if names is None or n in names}
+        for proc in chosen.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + timeout
+        for name, proc in chosen.items():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            del self.procs[name]
+
+
+def up(data_dir: Path, *, demo: bool, threads: int) -> int:
+    """Run the whole marketplace in the foreground until Ctrl-C or a process dies."""
+    started = time.monotonic()
+    os.environ["ALLIANCE_DATA_DIR"] = str(data_dir)
+    servers = ensure_servers(data_dir)
+    processes: Processes | None = None
+    stopping = False
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        settings = load_settings()
+        ensure_signing_key(settings.keys_dir)
+        asyncio.run(migrate(settings))
+        processes = Processes(stack_env(settings, os.environ))
+        processes.start_stack(threads)
+        processes.wait_ready({n: settings.service_url(n) for n in HTTP_PROCESSES})
+        if demo:
+            from infra.seed import seed_demo
+
+            asyncio.run(seed_demo(settings))
+        print(
+            f"\nAlliance is up at {settings.service_url('web')} in "
+            f"{time.monotonic() - started:.1f}s (embedded: {', '.join(servers.started) or 'none'})."
+            " Ctrl-C stops it.\n",
+            flush=True,
+        )
+        while not stopping:
+            if dead := processes.dead():
+                log.error("process exited: %s; stopping the stack", ", ".join(dead))
+                return 1
+            time.sleep(0.3)
+        return 0
+    finally:
+        if processes is not None:
+            processes.stop()
+        servers.stop()
+
+
+def service_port(name: str) -> int:
+    url = os.environ.get(f"ALLIANCE_{name.upper()}_URL")
+    if url and (port := httpx.URL(url).port):
+        return port
+    return DEFAULT_PORTS[name]

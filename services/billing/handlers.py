@@ -1,0 +1,5 @@
+"""Events billing reacts to."""
+
+from shared.bus import Handlers
+
+HANDLERS: Handlers = {}

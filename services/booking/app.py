@@ -1,0 +1,19 @@
+"""The booking service."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from services.booking.models import outbox
+from shared.app import create_service_app
+from shared.config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    return create_service_app(
+        "booking",
+        [],
+        outbox=outbox,
+        description="Bookings, availability and their lifecycle.",
+        settings=settings,
+    )

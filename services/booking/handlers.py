@@ -1,0 +1,5 @@
+"""Events booking reacts to."""
+
+from shared.bus import Handlers
+
+HANDLERS: Handlers = {}

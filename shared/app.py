@@ -1,0 +1,177 @@
+"""The one way a service becomes a Litestar app: health, metrics, errors, logs, OpenAPI, relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, Router, get
+from litestar.config.app import AppConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.types import ControllerRouterHandler
+from sqlalchemy import Table
+
+from shared.auth import JWKS_PATH, JwksVerifier, Principal, Verifier, bearer_token
+from shared.bus import Bus
+from shared.config import Settings, get_settings
+from shared.db import Database
+from shared.errors import EXCEPTION_HANDLERS, problem_details_plugin
+from shared.observability import RequestIdMiddleware, configure_logging
+from shared.outbox import OutboxRelay
+
+MAX_BODY_BYTES = 1_048_576
+"""JSON APIs take small bodies; uploads set their own limit on their handler."""
+
+
+@dataclass
+class Runtime:
+    """What a running service holds for its whole life: pools and the relay task."""
+
+    name: str
+    settings: Settings
+    db: Database
+    bus: Bus
+    verifier: Verifier
+    relay_stop: asyncio.Event
+    relay_task: asyncio.Task[None] | None = None
+
+
+def _runtime(state: State) -> Runtime:
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+async def provide_db(state: State) -> Database:
+    return _runtime(state).db
+
+
+async def provide_bus(state: State) -> Bus:
+    return _runtime(state).bus
+
+
+async def provide_settings(state: State) -> Settings:
+    return _runtime(state).settings
+
+
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The verified caller; 401 problem when the bearer token is missing or bad."""
+    return await _runtime(request.app.state).verifier.verify(bearer_token(request))
+
+
+def jwks_verifier(settings: Settings) -> Verifier:
+    return JwksVerifier(settings.service_url("accounts") + JWKS_PATH)
+
+
+@get(["/health/live"], include_in_schema=False, media_type=MediaType.JSON)
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get(["/health/ready"], include_in_schema=False, media_type=MediaType.JSON)
+async def ready(state: State) -> Response[dict[str, Any]]:
+    """Ready means both PostgreSQL and Redis answer; otherwise 503 with which one failed."""
+    runtime = _runtime(state)
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(runtime.db.ping(), timeout=2)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await asyncio.wait_for(asyncio.to_thread(runtime.bus.broker.client.ping), timeout=2)
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return Response(
+        {"status": "ok" if ok else "unavailable", "service": runtime.name, "checks": checks},
+        status_code=200 if ok else 503,
+    )
+
+
+def create_service_app(
+    name: str,
+    route_handlers: Sequence[ControllerRouterHandler],
+    *,
+    outbox: Table | None,
+    description: str,
+    settings: Settings | None = None,
+    verifier: Callable[[Settings], Verifier] = jwks_verifier,
+    dependencies: dict[str, Provide] | None = None,
+    plugins: Sequence[Any] = (),
+) -> Litestar:
+    """Build service `name`, mounted under /api/<name> so it answers the same behind the front."""
+    prefix = f"/api/{name}"
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        cfg = settings or get_settings()
+        runtime = Runtime(
+            name=name,
+            settings=cfg,
+            db=Database(cfg.app_database_url),
+            bus=Bus(cfg.redis_url),
+            verifier=verifier(cfg),
+            relay_stop=asyncio.Event(),
+        )
+        if outbox is not None:
+            relay = OutboxRelay(runtime.db, outbox, runtime.bus)
+            runtime.relay_task = asyncio.create_task(relay.run(runtime.relay_stop))
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            runtime.relay_stop.set()
+            if runtime.relay_task is not None:
+                await runtime.relay_task
+            await runtime.db.close()
+            runtime.bus.close()
+
+    class Metrics(PrometheusController):
+        path = f"{prefix}/metrics"
+
+    def _log_setup(app_config: AppConfig) -> AppConfig:
+        configure_logging(name)
+        return app_config
+
+    health = Router(path=prefix, route_handlers=[live, ready])
+    return Litestar(
+        route_handlers=[
+            live,
+            ready,
+            health,
+            Metrics,
+            Router(path=prefix, route_handlers=list(route_handlers)),
+        ],
+        lifespan=[lifespan],
+        dependencies={
+            "db": Provide(provide_db),
+            "bus": Provide(provide_bus),
+            "settings": Provide(provide_settings),
+            "principal": Provide(provide_principal),
+            **(dependencies or {}),
+        },
+        middleware=[
+            RequestIdMiddleware,
+            PrometheusConfig(app_name=name, prefix="alliance").middleware,
+        ],
+        plugins=[problem_details_plugin(), *plugins],
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        request_max_body_size=MAX_BODY_BYTES,
+        on_app_init=[_log_setup],
+        logging_config=None,
+        openapi_config=OpenAPIConfig(
+            title=f"Alliance {name}",
+            version="1.0.0",
+            description=description,
+            path=f"{prefix}/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+    )

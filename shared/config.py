@@ -1,0 +1,93 @@
+"""Settings read from the environment, one place for every process of the stack."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+SERVICES = ("accounts", "directory", "booking", "billing")
+"""The back-end services, each with its own PostgreSQL schema and API prefix."""
+
+DEFAULT_PORTS = {"web": 8000, "accounts": 8001, "directory": 8002, "booking": 8003, "billing": 8004}
+APP_ROLE = "alliance_app"
+"""The login role services run as; it owns nothing, so row-level security applies to it."""
+
+
+def _async_url(url: str) -> str:
+    """Accept plain postgresql:// URLs and route them to the asyncpg driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _runtime_url(admin_url: str) -> str:
+    """The same server and database, logged in as the runtime role instead of the owner."""
+    password = os.environ.get("APP_DB_PASSWORD")
+    return (
+        make_url(admin_url)
+        .set(username=APP_ROLE, password=password)
+        .render_as_string(hide_password=False)
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    """Owner connection: migrations and bootstrap."""
+    app_database_url: str
+    """Runtime connection used by services and workers (row-level security applies)."""
+    redis_url: str
+    data_dir: Path
+    service_urls: dict[str, str] = field(default_factory=dict)
+    env: str = "development"
+    event_max_retries: int = 8
+    """Deliveries of a failing event before it goes to the dead-letter queue."""
+    event_min_backoff_ms: int = 500
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    def service_url(self, name: str) -> str:
+        return self.service_urls[name]
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment; the runner sets URLs for embedded servers."""
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    if not database_url or not redis_url:
+        raise RuntimeError(
+            "DATABASE_URL and REDIS_URL must be set (the `alliance up` runner sets them "
+            "for its embedded servers)"
+        )
+    admin = _async_url(database_url)
+    app_url = os.environ.get("APP_DATABASE_URL")
+    urls = {
+        name: os.environ.get(f"ALLIANCE_{name.upper()}_URL", f"http://127.0.0.1:{port}")
+        for name, port in DEFAULT_PORTS.items()
+    }
+    return Settings(
+        database_url=admin,
+        app_database_url=_async_url(app_url) if app_url else _runtime_url(admin),
+        redis_url=redis_url,
+        data_dir=Path(os.environ.get("ALLIANCE_DATA_DIR", ".data")).resolve(),
+        service_urls=urls,
+        env=os.environ.get("ALLIANCE_ENV", "development"),
+        event_max_retries=int(os.environ.get("ALLIANCE_EVENT_MAX_RETRIES", "8")),
+        event_min_backoff_ms=int(os.environ.get("ALLIANCE_EVENT_MIN_BACKOFF_MS", "500")),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()

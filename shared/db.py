@@ -1,0 +1,69 @@
+"""Database access: one engine per process and service, one transaction pattern.
+
+Every unit of work runs in `Database.transaction(...)`, which sets the caller's tenant for the
+transaction (`app.tenant_id`) so PostgreSQL's row-level security policies see it. Code still
+filters by tenant; RLS is the second wall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def service_metadata(schema: str) -> MetaData:
+    return MetaData(schema=schema, naming_convention=NAMING)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; each service's models set `metadata = service_metadata(schema)`."""
+
+
+class Database:
+    """A service's connection pool plus the transaction helper that carries tenant context."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(
+        self, tenant_id: UUID | None = None, user_id: UUID | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """Commit on success, roll back on any error; nothing half-written."""
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                text(
+                    "SELECT set_config('app.tenant_id', :tenant, true),"
+                    " set_config('app.user_id', :user, true)"
+                ),
+                {"tenant": str(tenant_id or ""), "user": str(user_id or "")},
+            )
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()

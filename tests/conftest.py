@@ -1,0 +1,110 @@
+"""Test servers: real PostgreSQL and Redis, never mocks.
+
+Uses TEST_DATABASE_URL / TEST_REDIS_URL when set, else the servers our machines run at
+127.0.0.1:5432 and 127.0.0.1:6379, else embedded ones started for the session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import redis
+from sqlalchemy.engine import make_url
+
+from infra.bootstrap import _connect, migrate
+from infra.embedded import EmbeddedServers, start_postgres, start_redis
+from infra.runner import HTTP_PROCESSES, Processes
+from services.accounts.tokens import ensure_signing_key
+from shared.config import Settings, _runtime_url
+from shared.db import Database
+from tests.support import child_env, free_port, reachable
+
+TEST_DB = "alliance_test"
+
+
+@pytest.fixture(scope="session")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServers]:
+    servers = EmbeddedServers()
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, embedded: EmbeddedServers) -> Settings:
+    data_dir = tmp_path_factory.mktemp("data")
+    db_url = os.environ.get("TEST_DATABASE_URL")
+    if not db_url and reachable("127.0.0.1", 5432):
+        db_url = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    if not db_url:
+        embedded.postgres, db_url = start_postgres(data_dir)
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if not redis_url and reachable("127.0.0.1", 6379):
+        redis_url = "redis://127.0.0.1:6379/15"
+    if not redis_url:
+        embedded.redis, redis_url = start_redis(data_dir)
+    admin = make_url(db_url).set(drivername="postgresql+asyncpg", database=TEST_DB)
+    admin_url = admin.render_as_string(hide_password=False)
+    urls = {name: f"http://127.0.0.1:{free_port()}" for name in HTTP_PROCESSES}
+    return Settings(
+        database_url=admin_url,
+        app_database_url=_runtime_url(admin_url),
+        redis_url=redis_url,
+        data_dir=Path(data_dir),
+        service_urls=urls,
+        env="test",
+        event_max_retries=2,
+        event_min_backoff_ms=100,
+    )
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Settings]:
+    """A fresh test database with every migration applied, and an empty Redis db."""
+    conn = await _connect(settings.database_url, "postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    await migrate(settings)
+    ensure_signing_key(settings.keys_dir)
+    redis.Redis.from_url(settings.redis_url).flushdb()
+    yield settings
+
+
+@pytest.fixture(scope="session")
+def stack(database: Settings) -> Iterator[Settings]:
+    """Every service, the worker and the web front as real processes, as `alliance up` runs them."""
+    processes = Processes(child_env(database))
+    processes.start_stack(threads=4)
+    try:
+        processes.wait_ready({n: database.service_url(n) for n in HTTP_PROCESSES})
+        yield database
+    finally:
+        processes.stop()
+
+
+@pytest.fixture
+async def front(stack: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.service_url("web"), timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def app_db(database: Settings) -> AsyncIterator[Database]:
+    """The runtime role's view of the database, as services see it (RLS applies)."""
+    db = Database(database.app_database_url, pool_size=4)
+    yield db
+    await db.close()
+
+
+@pytest.fixture(scope="session")
+async def owner_conn(database: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """The owner's view, for assertions that must see past row-level security."""
+    conn = await _connect(database.database_url)
+    yield conn
+    await conn.close()

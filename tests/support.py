@@ -1,0 +1,80 @@
+"""Helpers shared by tests: polling for asynchronous effects, ports, child environments."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from infra.runner import stack_env
+from shared.config import Settings
+
+T = TypeVar("T")
+
+
+def reachable(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """What a service or worker process needs to join the test stack."""
+    env = stack_env(settings, os.environ)
+    env.update(
+        DATABASE_URL=settings.database_url,
+        APP_DATABASE_URL=settings.app_database_url,
+        REDIS_URL=settings.redis_url,
+        ALLIANCE_ENV="test",
+        ALLIANCE_EVENT_MAX_RETRIES=str(settings.event_max_retries),
+        ALLIANCE_EVENT_MIN_BACKOFF_MS=str(settings.event_min_backoff_ms),
+    )
+    return env
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T | None]], within: float = 15.0, interval: float = 0.1
+) -> T:
+    """Poll `check` until it returns something truthy: events arrive asynchronously."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within}s (last: {result!r})")
+        await asyncio.sleep(interval)
+
+
+_counter = 0
+
+
+def unique(prefix: str) -> str:
+    """Slugs and emails that never collide across tests of one session."""
+    global _counter
+    _counter += 1
+    return f"{prefix}-{os.getpid()}-{_counter}"
+
+
+def signup_body(slug: str, *, password: str = "sturdy-password-42") -> dict[str, object]:
+    return {
+        "email": f"{slug}@example.com",
+        "password": password,
+        "name": "Test Person",
+        "business": {
+            "name": f"Business {slug}",
+            "slug": slug,
+            "country": "FR",
+            "currency": "EUR",
+            "timezone": "Europe/Paris",
+        },
+    }
