@@ -23,7 +23,7 @@ def _dsn(url: str, database: str | None = None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-async def _connect(url: str, database: str | None = None) -> asyncpg.Connection:
+async def connect_admin(url: str, database: str | None = None) -> asyncpg.Connection:
     parsed = make_url(url)
     host = parsed.query.get("host")
     dsn = _dsn(url, database).split("?")[0]
@@ -32,7 +32,7 @@ async def _connect(url: str, database: str | None = None) -> asyncpg.Connection:
 
 async def ensure_database(url: str) -> None:
     name = make_url(url).database
-    conn = await _connect(url, "postgres")
+    conn = await connect_admin(url, "postgres")
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
@@ -43,7 +43,7 @@ async def ensure_database(url: str) -> None:
 
 
 async def _prepare(url: str) -> None:
-    conn = await _connect(url)
+    conn = await connect_admin(url)
     try:
         for ext in EXTENSIONS:
             await conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")
@@ -61,7 +61,7 @@ async def _prepare(url: str) -> None:
 
 async def _grant(url: str) -> None:
     """Runtime role gets data access, never DDL; re-run after each migration."""
-    conn = await _connect(url)
+    conn = await connect_admin(url)
     try:
         for schema in SERVICES:
             await conn.execute(

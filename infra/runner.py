@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
@@ -15,9 +14,7 @@ from types import FrameType
 
 import httpx
 
-from infra.bootstrap import migrate
 from infra.embedded import ensure_servers
-from services.accounts.tokens import ensure_signing_key
 from shared.config import DEFAULT_PORTS, SERVICES, Settings, load_settings
 
 log = logging.getLogger("alliance.runner")
@@ -39,6 +36,10 @@ class Processes:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = dict(env)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def run(self, *args: str) -> None:
+        """A one-off step (migrate, seed) in its own process, so the supervisor stays small."""
+        subprocess.run([sys.executable, "-m", "infra.cli", *args], env=self.env, check=True)
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen([sys.executable, "-m", "infra.cli", *args], env=self.env)
@@ -103,15 +104,12 @@ def up(data_dir: Path, *, demo: bool, threads: int) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         settings = load_settings()
-        ensure_signing_key(settings.keys_dir)
-        asyncio.run(migrate(settings))
         processes = Processes(stack_env(settings, os.environ))
+        processes.run("migrate")
         processes.start_stack(threads)
         processes.wait_ready({n: settings.service_url(n) for n in HTTP_PROCESSES})
         if demo:
-            from infra.seed import seed_demo
-
-            asyncio.run(seed_demo(settings))
+            processes.run("seed", "--demo")
         print(
             f"\nAlliance is up at {settings.service_url('web')} in "
             f"{time.monotonic() - started:.1f}s (embedded: {', '.join(servers.started) or 'none'})."

@@ -6,8 +6,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-
-from sqlalchemy.engine import make_url
+from urllib.parse import quote, urlsplit, urlunsplit
 
 SERVICES = ("accounts", "directory", "booking", "billing")
 """The back-end services, each with its own PostgreSQL schema and API prefix."""
@@ -19,20 +18,23 @@ APP_ROLE = "alliance_app"
 
 def _async_url(url: str) -> str:
     """Accept plain postgresql:// URLs and route them to the asyncpg driver."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
-        parsed = parsed.set(drivername="postgresql+asyncpg")
-    return parsed.render_as_string(hide_password=False)
+    parts = urlsplit(url)
+    if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parts = parts._replace(scheme="postgresql+asyncpg")
+    return urlunsplit(parts)
 
 
 def _runtime_url(admin_url: str) -> str:
-    """The same server and database, logged in as the runtime role instead of the owner."""
+    """The same server and database, logged in as the runtime role instead of the owner.
+
+    Plain URL surgery rather than SQLAlchemy's URL type, so light processes (the supervisor,
+    the web front) need not import SQLAlchemy.
+    """
+    parts = urlsplit(admin_url)
     password = os.environ.get("APP_DB_PASSWORD")
-    return (
-        make_url(admin_url)
-        .set(username=APP_ROLE, password=password)
-        .render_as_string(hide_password=False)
-    )
+    credentials = APP_ROLE + (f":{quote(password, safe='')}" if password else "")
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{host}"))
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,12 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
-from infra.bootstrap import _connect, migrate
+from infra.bootstrap import connect_admin
 from infra.embedded import EmbeddedServers, start_postgres, start_redis
 from infra.runner import HTTP_PROCESSES, Processes
-from services.accounts.tokens import ensure_signing_key
 from shared.config import Settings, _runtime_url
 from shared.db import Database
-from tests.support import child_env, free_port, reachable
+from tests.support import child_env, free_port, fresh_database, reachable
 
 TEST_DB = "alliance_test"
 
@@ -65,13 +64,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, embedded: EmbeddedServers
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[Settings]:
     """A fresh test database with every migration applied, and an empty Redis db."""
-    conn = await _connect(settings.database_url, "postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
-    finally:
-        await conn.close()
-    await migrate(settings)
-    ensure_signing_key(settings.keys_dir)
+    await fresh_database(settings)
     redis.Redis.from_url(settings.redis_url).flushdb()
     yield settings
 
@@ -105,6 +98,6 @@ async def app_db(database: Settings) -> AsyncIterator[Database]:
 @pytest.fixture(scope="session")
 async def owner_conn(database: Settings) -> AsyncIterator[asyncpg.Connection]:
     """The owner's view, for assertions that must see past row-level security."""
-    conn = await _connect(database.database_url)
+    conn = await connect_admin(database.database_url)
     yield conn
     await conn.close()

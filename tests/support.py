@@ -6,10 +6,13 @@ import asyncio
 import os
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
+from infra.bootstrap import connect_admin, migrate
 from infra.runner import stack_env
-from shared.config import Settings
+from shared.config import Settings, _runtime_url
 
 T = TypeVar("T")
 
@@ -25,6 +28,24 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def with_database(settings: Settings, name: str) -> Settings:
+    """The same servers, another database: for tests whose relays must not meet the stack's."""
+    parts = urlsplit(settings.database_url)
+    admin = urlunsplit(parts._replace(path=f"/{name}"))
+    return replace(settings, database_url=admin, app_database_url=_runtime_url(admin))
+
+
+async def fresh_database(settings: Settings) -> None:
+    """Drop and re-create the settings' database with every migration applied."""
+    name = urlsplit(settings.database_url).path.lstrip("/")
+    conn = await connect_admin(settings.database_url, "postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    await migrate(settings)
 
 
 def child_env(settings: Settings) -> dict[str, str]:

@@ -7,26 +7,37 @@ from dataclasses import replace
 from pathlib import Path
 from uuid import UUID
 
-import asyncpg
 import httpx
 
+from infra.bootstrap import connect_admin
 from infra.embedded import start_redis
 from infra.runner import Processes
 from shared.config import Settings
-from tests.support import child_env, eventually, free_port, signup_body, unique
+from tests.support import (
+    child_env,
+    eventually,
+    free_port,
+    fresh_database,
+    signup_body,
+    unique,
+    with_database,
+)
 
 EVENTS = 6
 
 
 async def test_events_written_while_redis_is_down_all_arrive_once(
-    database: Settings, owner_conn: asyncpg.Connection, tmp_path: Path
+    database: Settings, tmp_path: Path
 ) -> None:
+    """Own database and Redis: the session stack's relays must not publish these events."""
     redis_proc, redis_url = start_redis(tmp_path)
     settings = replace(
-        database,
+        with_database(database, "alliance_test_outage"),
         redis_url=redis_url,
         service_urls={**database.service_urls, "accounts": f"http://127.0.0.1:{free_port()}"},
     )
+    await fresh_database(settings)
+    owner_conn = await connect_admin(settings.database_url)
     processes = Processes(child_env(settings))
     processes.spawn("accounts", "serve", "accounts")
     processes.spawn("worker", "worker")
@@ -75,6 +86,7 @@ async def test_events_written_while_redis_is_down_all_arrive_once(
         published = await owner_conn.fetch(query, tenant_ids)
         assert all(row["published_at"] is not None for row in published)
     finally:
+        await owner_conn.close()
         processes.stop()
         if redis_proc.poll() is None:
             redis_proc.terminate()

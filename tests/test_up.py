@@ -1,4 +1,4 @@
-"""`alliance up` on a machine with nothing configured: embedded servers, one origin, Ctrl-C, reuse."""
+"""`alliance up` with nothing configured: embedded servers, one origin, Ctrl-C, reuse."""
 
 from __future__ import annotations
 
