@@ -33,8 +33,10 @@ def stack_env(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
 class Processes:
     """The stack's child processes; also used by the end-to-end tests."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], log_dir: Path | None = None) -> None:
+        """Children log to this terminal, or to `<log_dir>/<name>.log` when given."""
         self.env = dict(env)
+        self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def run(self, *args: str) -> None:
@@ -42,7 +44,15 @@ class Processes:
         subprocess.run([sys.executable, "-m", "infra.cli", *args], env=self.env, check=True)
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen([sys.executable, "-m", "infra.cli", *args], env=self.env)
+        command = [sys.executable, "-m", "infra.cli", *args]
+        if self.log_dir is None:
+            proc = subprocess.Popen(command, env=self.env)
+        else:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            with (self.log_dir / f"{name}.log").open("ab") as log_file:
+                proc = subprocess.Popen(
+                    command, env=self.env, stdout=log_file, stderr=subprocess.STDOUT
+                )
         self.procs[name] = proc
         return proc
 

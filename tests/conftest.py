@@ -72,7 +72,7 @@ async def database(settings: Settings) -> AsyncIterator[Settings]:
 @pytest.fixture(scope="session")
 def stack(database: Settings) -> Iterator[Settings]:
     """Every service, the worker and the web front as real processes, as `alliance up` runs them."""
-    processes = Processes(child_env(database))
+    processes = Processes(child_env(database), log_dir=database.data_dir / "logs")
     processes.start_stack(threads=4)
     try:
         processes.wait_ready({n: database.service_url(n) for n in HTTP_PROCESSES})

@@ -38,7 +38,7 @@ async def test_events_written_while_redis_is_down_all_arrive_once(
     )
     await fresh_database(settings)
     owner_conn = await connect_admin(settings.database_url)
-    processes = Processes(child_env(settings))
+    processes = Processes(child_env(settings), log_dir=tmp_path / "logs")
     processes.spawn("accounts", "serve", "accounts")
     processes.spawn("worker", "worker")
     accounts = settings.service_url("accounts")
