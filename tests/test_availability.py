@@ -24,8 +24,8 @@ PARIS = "Europe/Paris"
 WEEKDAYS_9_TO_17 = tuple(WeeklyRule(weekday=d, start="09:00", end="17:00") for d in range(5))
 
 
-def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
-    return datetime(year, month, day, hour, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_local_hours_hold_across_the_spring_change() -> None:
