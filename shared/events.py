@@ -13,6 +13,8 @@ from uuid import UUID
 
 import msgspec
 
+from shared.availability import Availability
+
 
 class Event(msgspec.Struct, frozen=True, kw_only=True):
     """Base of every contract; subclasses set `type` (name.verb.vN) and `consumers`."""
@@ -99,3 +101,70 @@ class MembershipChanged(Event, frozen=True, kw_only=True):
     user_id: UUID
     role: str | None
     """None when the person left or was removed."""
+
+
+# directory ------------------------------------------------------------------------------------
+
+
+class BookingRules(msgspec.Struct, frozen=True, kw_only=True):
+    """How a resource may be booked; booking enforces these, directory only stores them."""
+
+    min_minutes: int
+    max_minutes: int
+    lead_minutes: int
+    """How long before its start a booking must be made."""
+    instant_book: bool
+    cancellation_policy: str
+    """flexible | moderate | strict"""
+
+
+class ResourceSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything another service needs to book and price a resource, as published."""
+
+    resource_id: UUID
+    tenant_id: UUID
+    version: int
+    """Grows with every publication; a projection keeps the highest it has seen."""
+    kind: str
+    title: str
+    price_amount: int
+    member_price_amount: int | None
+    currency: str
+    price_unit: str
+    """hour | day | unit"""
+    capacity: int
+    availability: Availability
+    rules: BookingRules
+    visibility: str
+    """public | alliance"""
+    alliance_ids: tuple[UUID, ...]
+
+
+class ResourcePublished(Event, frozen=True, kw_only=True):
+    type = "resource.published.v1"
+    consumers = ()
+    resource: ResourceSnapshot
+
+
+class ResourceUpdated(Event, frozen=True, kw_only=True):
+    type = "resource.updated.v1"
+    consumers = ()
+    resource: ResourceSnapshot
+
+
+class ResourceUnpublished(Event, frozen=True, kw_only=True):
+    type = "resource.unpublished.v1"
+    consumers = ()
+    resource_id: UUID
+    tenant_id: UUID
+    version: int
+    reason: str
+
+
+class AllianceMembershipChanged(Event, frozen=True, kw_only=True):
+    type = "alliance.membership_changed.v1"
+    consumers = ()
+    alliance_id: UUID
+    tenant_id: UUID
+    status: str
+    """member | left | removed; member prices apply only while `member`."""
