@@ -86,6 +86,58 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    """Platform staff are made here, never over HTTP; a new account's password comes from env."""
+    from infra.embedded import ensure_servers
+    from services.accounts.staff import add_staff
+    from shared.db import Database
+    from shared.errors import Problem
+
+    async def run() -> int:
+        db = Database(load_settings().app_database_url, pool_size=1)
+        try:
+            password = os.environ.get(args.password_env)
+            user, created = await add_staff(
+                db, args.email, args.role, name=args.name, password=password
+            )
+        except Problem as exc:
+            print(
+                f"alliance staff add: {exc.detail} (new accounts read ${args.password_env})",
+                file=sys.stderr,
+            )
+            return 2
+        finally:
+            await db.close()
+        print(f"{'created' if created else 'updated'} {user.email}: platform {user.platform_role}")
+        return 0
+
+    servers = ensure_servers(_data_dir(args.data_dir))
+    try:
+        return asyncio.run(run())
+    finally:
+        servers.stop()
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    """Development mailbox: list the messages, or print one (by number, or `last`)."""
+    from services.accounts.mail import mailbox, read_message
+
+    messages = mailbox(_data_dir(args.data_dir) / "mail")
+    if args.which is None:
+        for number, path in enumerate(messages, 1):
+            message = read_message(path)
+            print(f"{number:>4}  {message['Date']}  {message['To']}  {message['Subject']}")
+        if not messages:
+            print("no mail yet", file=sys.stderr)
+        return 0
+    index = len(messages) if args.which == "last" else int(args.which)
+    if not 1 <= index <= len(messages):
+        print(f"no message {args.which} (there are {len(messages)})", file=sys.stderr)
+        return 2
+    sys.stdout.write(messages[index - 1].read_text())
+    return 0
+
+
 def cmd_makemigration(args: argparse.Namespace) -> int:
     from shared.migrations import revision
 
@@ -124,6 +176,25 @@ def parser() -> argparse.ArgumentParser:
     dead = sub.add_parser("dead-letters", help="list events that exhausted their retries")
     dead.add_argument("--queue", action="append", choices=SERVICES)
     dead.set_defaults(func=cmd_dead_letters)
+
+    staff = sub.add_parser("staff", help="manage platform staff (moderators, admins)")
+    staff_sub = staff.add_subparsers(dest="action", required=True)
+    staff_add = staff_sub.add_parser("add", help="give an account a platform role")
+    staff_add.add_argument("--email", required=True)
+    staff_add.add_argument("--role", required=True, choices=["moderator", "admin"])
+    staff_add.add_argument("--name", help="for a new account (default: the email's local part)")
+    staff_add.add_argument(
+        "--password-env",
+        default="ALLIANCE_STAFF_PASSWORD",
+        help="environment variable holding a new account's password",
+    )
+    staff_add.add_argument("--data-dir")
+    staff_add.set_defaults(func=cmd_staff_add)
+
+    mail = sub.add_parser("mail", help="list or print mails sent in development (data dir)")
+    mail.add_argument("which", nargs="?", help="a message number from the list, or `last`")
+    mail.add_argument("--data-dir")
+    mail.set_defaults(func=cmd_mail)
 
     mk = sub.add_parser("makemigration", help="autogenerate a migration for a service")
     mk.add_argument("service", choices=SERVICES)

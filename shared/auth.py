@@ -33,6 +33,8 @@ class Principal:
     tenant_role: str | None
     platform_role: str | None
     scopes: tuple[str, ...] = ()
+    via_api_key: bool = False
+    """An API key's token: `user_id` is the key's id and only `scopes` are granted."""
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
@@ -43,7 +45,12 @@ class Principal:
             tenant_role=claims.get("trole"),
             platform_role=claims.get("prole"),
             scopes=tuple(claims.get("scp", ())),
+            via_api_key=bool(claims.get("akey", False)),
         )
+
+    def allows(self, scope: str) -> bool:
+        """People may do what their role allows; an API key only what its scopes name."""
+        return not self.via_api_key or scope in self.scopes
 
     def require_tenant(self) -> UUID:
         if self.tenant_id is None:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from infra.bootstrap import connect_admin, migrate
 from infra.runner import stack_env
+from services.accounts.config import DEFAULT_LIMITS
 from shared.config import Settings, _runtime_url
 
 T = TypeVar("T")
@@ -59,6 +60,9 @@ def child_env(settings: Settings) -> dict[str, str]:
         ALLIANCE_EVENT_MAX_RETRIES=str(settings.event_max_retries),
         ALLIANCE_EVENT_MIN_BACKOFF_MS=str(settings.event_min_backoff_ms),
     )
+    # The whole suite reaches accounts from one address; tests/accounts/test_rate_limits.py
+    # runs its own accounts process with small limits.
+    env.update({f"ALLIANCE_RATE_{name.upper()}": "100000/60" for name in DEFAULT_LIMITS})
     return env
 
 

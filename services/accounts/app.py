@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.di import Provide
+from redis.asyncio import Redis
 
+from services.accounts.config import AccountsConfig
+from services.accounts.mail import mailer_for
 from services.accounts.models import outbox
-from services.accounts.routes import AccountsController
+from services.accounts.ratelimit import RateLimiter
+from services.accounts.routes import CONTROLLERS
+from services.accounts.routes.common import Kit
 from services.accounts.tokens import Signer
 from shared.app import create_service_app
 from shared.auth import KeyVerifier, Verifier
@@ -14,18 +20,30 @@ from shared.config import Settings, get_settings
 
 def create_app(settings: Settings | None = None) -> Litestar:
     cfg = settings or get_settings()
+    config = AccountsConfig.load(cfg)
     signer = Signer.load(cfg.keys_dir)
+    redis = Redis.from_url(cfg.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    kit = Kit(
+        signer=signer,
+        config=config,
+        limiter=RateLimiter(redis),
+        mailer=mailer_for(config.smtp_url, cfg.mail_dir),
+    )
 
     def verifier(_: Settings) -> Verifier:
         return KeyVerifier(signer.public_key)
 
+    def provide_kit() -> Kit:
+        return kit
+
     app = create_service_app(
         "accounts",
-        [AccountsController],
+        list(CONTROLLERS),
         outbox=outbox,
-        description="Businesses (tenants), people, memberships and sign-in.",
+        description="Businesses (tenants), people, memberships, sign-in, API keys and staff.",
         settings=cfg,
         verifier=verifier,
+        dependencies={"kit": Provide(provide_kit, sync_to_thread=False)},
     )
-    app.state.signer = signer
+    app.on_shutdown.append(redis.aclose)
     return app

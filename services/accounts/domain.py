@@ -1,4 +1,4 @@
-"""Pure account rules: what a valid email, password, slug and business look like."""
+"""Pure account rules: valid emails, passwords and businesses; who may grant which role."""
 
 from __future__ import annotations
 
@@ -8,6 +8,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from shared.errors import Problem
 
 ROLES = ("owner", "admin", "member")
+MANAGERS = ("owner", "admin")
+PLATFORM_ROLES = ("moderator", "admin")
+API_SCOPES = frozenset(
+    {
+        "tenant:read",
+        "tenant:write",
+        "members:read",
+        "directory:read",
+        "directory:write",
+        "booking:read",
+        "booking:write",
+        "billing:read",
+    }
+)
+"""What an API key may be granted; people's tokens are bounded by their role instead."""
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
 _EMAIL = re.compile(
@@ -76,3 +91,63 @@ def check_business(country: str, currency: str, timezone: str) -> tuple[str, str
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise invalid("timezone", "Use an IANA time zone such as Europe/Paris.") from exc
     return country.upper(), currency.upper(), timezone
+
+
+def check_name(value: str, field: str = "name") -> str:
+    name = value.strip()
+    if not name:
+        raise invalid(field, "Enter a name.")
+    return name
+
+
+def require_manager(role: str) -> None:
+    if role not in MANAGERS:
+        raise Problem(403, "forbidden", "Only the business's owners and admins can do this.")
+
+
+def _check_grant(actor_role: str, current: str | None, new: str | None) -> None:
+    """Admins manage admins and members; only owners make, change or remove owners."""
+    require_manager(actor_role)
+    if new is not None and new not in ROLES:
+        raise invalid("role", f"Choose one of: {', '.join(ROLES)}.")
+    if actor_role != "owner" and "owner" in (current, new):
+        raise Problem(403, "owner-only", "Only an owner can grant, change or remove an owner.")
+
+
+def check_invitation(actor_role: str, role: str) -> None:
+    _check_grant(actor_role, None, role)
+
+
+def check_membership_change(
+    actor_role: str, *, own: bool, current: str, new: str | None, owners: int
+) -> None:
+    """Change a role, or end a membership when `new` is None (leaving, when it is one's own).
+
+    A business always keeps an owner: the last one can neither leave nor be demoted.
+    """
+    if not (own and new is None):
+        _check_grant(actor_role, current, new)
+    if current == "owner" and new != "owner" and owners <= 1:
+        raise Problem(
+            409, "last-owner", "A business needs an owner: make someone else owner first."
+        )
+
+
+def check_scopes(scopes: list[str]) -> tuple[str, ...]:
+    unknown = sorted(set(scopes) - API_SCOPES)
+    if not scopes or unknown:
+        raise invalid("scopes", f"Choose among: {', '.join(sorted(API_SCOPES))}.")
+    return tuple(sorted(set(scopes)))
+
+
+def check_platform_role(role: str) -> str:
+    if role not in PLATFORM_ROLES:
+        raise invalid("role", f"Choose one of: {', '.join(PLATFORM_ROLES)}.")
+    return role
+
+
+def check_reason(reason: str) -> str:
+    text = reason.strip()
+    if not text or len(text) > 500:
+        raise invalid("reason", "Give a reason of at most 500 characters.")
+    return text

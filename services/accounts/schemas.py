@@ -10,6 +10,7 @@ import msgspec
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 Text = Annotated[str, msgspec.Meta(max_length=254)]
+Token = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -24,6 +25,16 @@ class BusinessIn(Strict):
     timezone: Text
 
 
+class BusinessPatchIn(Strict):
+    """Only the fields given change."""
+
+    name: Name | None = None
+    slug: Text | None = None
+    country: Text | None = None
+    currency: Text | None = None
+    timezone: Text | None = None
+
+
 class SignupIn(Strict):
     email: Text
     password: Text
@@ -35,7 +46,61 @@ class SignInIn(Strict):
     email: Text
     password: Text
     tenant: Text | None = None
-    """Slug of the business to act for; defaults to the person's first business."""
+    """Slug of the business to act for; defaults to the person's first active business."""
+
+
+class RefreshIn(Strict):
+    refresh_token: Token
+    tenant: Text | None = None
+    """Slug of a business to switch to; defaults to the one the session acts for."""
+
+
+class SignOutIn(Strict):
+    refresh_token: Token
+
+
+class PasswordChangeIn(Strict):
+    current_password: Text
+    new_password: Text
+
+
+class ResetRequestIn(Strict):
+    email: Text
+
+
+class ResetConfirmIn(Strict):
+    token: Token
+    new_password: Text
+
+
+class InvitationIn(Strict):
+    email: Text
+    role: Text = "member"
+
+
+class AcceptIn(Strict):
+    """Signed in: the invitation joins that account. Otherwise give a name and password."""
+
+    token: Token
+    name: Name | None = None
+    password: Text | None = None
+
+
+class RoleIn(Strict):
+    role: Text
+
+
+class ApiKeyIn(Strict):
+    name: Name
+    scopes: Annotated[list[Text], msgspec.Meta(max_length=20)]
+
+
+class ApiKeyExchangeIn(Strict):
+    api_key: Token
+
+
+class SuspendIn(Strict):
+    reason: Annotated[str, msgspec.Meta(max_length=500)]
 
 
 class TenantOut(msgspec.Struct, kw_only=True):
@@ -46,6 +111,10 @@ class TenantOut(msgspec.Struct, kw_only=True):
     currency: str
     timezone: str
     status: str
+
+
+class AdminTenantOut(TenantOut, kw_only=True):
+    suspended_reason: str | None
 
 
 class MembershipOut(msgspec.Struct, kw_only=True):
@@ -64,12 +133,59 @@ class SessionOut(msgspec.Struct, kw_only=True):
     access_token: str
     token_type: str
     expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
     user: UserOut
     tenant: TenantOut | None
     role: str | None
+
+
+class AccessOut(msgspec.Struct, kw_only=True):
+    """An API key's short-lived access token."""
+
+    access_token: str
+    token_type: str
+    expires_at: datetime
+    tenant_id: UUID
+    scopes: list[str]
 
 
 class MeOut(msgspec.Struct, kw_only=True):
     user: UserOut
     active_tenant_id: UUID | None
     memberships: list[MembershipOut]
+
+
+class MemberOut(msgspec.Struct, kw_only=True):
+    user_id: UUID
+    email: str
+    name: str
+    role: str
+    joined_at: datetime
+
+
+class InvitationOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    email: str
+    role: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class ApiKeyOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    name: str
+    hint: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreatedOut(ApiKeyOut, kw_only=True):
+    key: str
+    """Shown this once; only its digest is stored."""
+
+
+class AcceptedOut(msgspec.Struct, kw_only=True):
+    status: str

@@ -1,9 +1,17 @@
-"""Signing access tokens with accounts' Ed25519 key, and publishing its public half as JWKS."""
+"""Signing access tokens with accounts' Ed25519 key, and publishing its public half as JWKS.
+
+The same key signs the links accounts mails (invitations, password resets), each with its own
+audience so no kind of token can stand in for another. Refresh tokens and API keys are random
+secrets of which only a sha256 digest is stored.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,8 +24,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from jwt.algorithms import OKPAlgorithm
 
 from shared.auth import ALGORITHM, AUDIENCE, ISSUER
+from shared.errors import Problem
 
 ACCESS_TTL = timedelta(minutes=15)
+REFRESH_TTL = timedelta(days=30)
+INVITATION_AUDIENCE = "alliance-invitation"
+RESET_AUDIENCE = "alliance-password-reset"
 KEY_FILE = "jwt-ed25519.pem"
 
 
@@ -72,18 +84,78 @@ class Signer:
         tenant_id: UUID | None,
         tenant_role: str | None,
         platform_role: str | None,
+        *,
+        scopes: tuple[str, ...] | None = None,
     ) -> tuple[str, datetime]:
-        now = datetime.now(UTC)
-        expires = now + ACCESS_TTL
+        """A person's token, or with `scopes` an API key's (then `user_id` is the key's id)."""
         claims: dict[str, Any] = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
             "sub": str(user_id),
-            "iat": now,
-            "exp": expires,
             "tid": str(tenant_id) if tenant_id else None,
             "trole": tenant_role,
             "prole": platform_role,
         }
-        token = jwt.encode(claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
+        if scopes is not None:
+            claims.update(scp=list(scopes), akey=True)
+        return self.sign(claims, AUDIENCE, ACCESS_TTL)
+
+    def sign(self, claims: dict[str, Any], audience: str, ttl: timedelta) -> tuple[str, datetime]:
+        now = datetime.now(UTC)
+        expires = now + ttl
+        full = {"iss": ISSUER, "aud": audience, "iat": now, "exp": expires, **claims}
+        token = jwt.encode(full, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
         return token, expires
+
+    def read_link(self, token: str, audience: str) -> dict[str, Any]:
+        """Claims of a link this signer made for `audience`; 400 if tampered, 410 if expired."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self.public_key,
+                algorithms=[ALGORITHM],
+                audience=audience,
+                issuer=ISSUER,
+                options={"require": ["exp", "iat"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Problem(410, "link-expired", "This link has expired; ask for a new one.") from exc
+        except jwt.PyJWTError as exc:
+            raise Problem(400, "invalid-link", "This link is not valid.", field="token") from exc
+        return claims
+
+
+def new_secret(prefix: str) -> str:
+    """A high-entropy secret (256 bits) that says what it is by its prefix."""
+    return f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def digest(secret: str) -> str:
+    """What is stored instead of a secret; enough for random secrets, unlike for passwords."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same_digest(stored: str, secret: str) -> bool:
+    return hmac.compare_digest(stored, digest(secret))
+
+
+def fingerprint(password_hash: str) -> str:
+    """Put in a reset link: once the password changes the link no longer matches (single use)."""
+    return digest(password_hash)[:32]
+
+
+API_KEY_PREFIX = "ak"
+
+
+def new_api_key(tenant_id: UUID) -> str:
+    """The key names its business, so it can be looked up under that business's RLS wall."""
+    return new_secret(f"{API_KEY_PREFIX}_{tenant_id.hex}")
+
+
+def api_key_tenant(key: str) -> UUID | None:
+    prefix, _, rest = key.partition("_")
+    tenant_hex, _, secret = rest.partition("_")
+    if prefix != API_KEY_PREFIX or not secret:
+        return None
+    try:
+        return UUID(hex=tenant_hex)
+    except ValueError:
+        return None

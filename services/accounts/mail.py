@@ -1,0 +1,124 @@
+"""Outgoing mail: SMTP when ALLIANCE_SMTP_URL is set, else a mailbox folder of .eml files.
+
+A message is never silently dropped: without SMTP it lands in `<data dir>/mail`, where
+`alliance mail` lists and prints it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import smtplib
+import ssl
+import uuid
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+log = logging.getLogger("alliance.mail")
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+def compose(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain="alliance.localhost")
+    message.set_content(body)
+    return message
+
+
+class MailboxMailer:
+    """Development and tests: one .eml file per message, named so `ls` sorts them by time."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _write(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
+        partial = self.directory / f".{name}.tmp"
+        partial.write_bytes(message.as_bytes(policy=policy.SMTP))
+        os.replace(partial, self.directory / name)  # readers never see half a message
+
+    async def send(self, message: EmailMessage) -> None:
+        await asyncio.to_thread(self._write, message)
+
+
+class SmtpMailer:
+    """smtp://user:password@host:port (add ?starttls=1 to upgrade) or smtps://... for TLS."""
+
+    def __init__(self, url: str) -> None:
+        self.parts = urlsplit(url)
+        if self.parts.scheme not in ("smtp", "smtps") or not self.parts.hostname:
+            raise ValueError("ALLIANCE_SMTP_URL must look like smtp://user:pass@host:port")
+        self.starttls = parse_qs(self.parts.query).get("starttls", ["0"])[0] in ("1", "true")
+
+    def _send(self, message: EmailMessage) -> None:
+        host, tls = self.parts.hostname or "", self.parts.scheme == "smtps"
+        port = self.parts.port or (465 if tls else 25)
+        context = ssl.create_default_context()
+        client = (
+            smtplib.SMTP_SSL(host, port, context=context, timeout=10)
+            if tls
+            else smtplib.SMTP(host, port, timeout=10)
+        )
+        with client:
+            if self.starttls:
+                client.starttls(context=context)
+            if self.parts.username:
+                client.login(unquote(self.parts.username), unquote(self.parts.password or ""))
+            client.send_message(message)
+
+    async def send(self, message: EmailMessage) -> None:
+        await asyncio.to_thread(self._send, message)
+
+
+def mailer_for(smtp_url: str | None, mail_dir: Path) -> Mailer:
+    if smtp_url:
+        return SmtpMailer(smtp_url)
+    log.info("no ALLIANCE_SMTP_URL: mail goes to %s (read it with `alliance mail`)", mail_dir)
+    return MailboxMailer(mail_dir)
+
+
+def mailbox(directory: Path) -> list[Path]:
+    """Delivered messages, oldest first."""
+    return sorted(directory.glob("*.eml")) if directory.is_dir() else []
+
+
+def read_message(path: Path) -> EmailMessage:
+    with path.open("rb") as handle:
+        message: EmailMessage = BytesParser(policy=policy.default).parse(handle)
+    return message
+
+
+def invitation_mail(
+    sender: str, to: str, business: str, inviter: str, link: str, days: int
+) -> EmailMessage:
+    body = (
+        f"{inviter} invites you to join {business} on Alliance.\n\n"
+        f"Accept the invitation: {link}\n\n"
+        f"The link works once and expires in {days} days. If you did not expect it, ignore it.\n"
+    )
+    return compose(sender, to, f"Join {business} on Alliance", body)
+
+
+def reset_mail(sender: str, to: str, link: str, minutes: int) -> EmailMessage:
+    body = (
+        "Someone asked to reset the password of your Alliance account.\n\n"
+        f"Choose a new password: {link}\n\n"
+        f"The link works once and expires in {minutes} minutes. If it was not you, ignore "
+        "this message: your password stays as it is.\n"
+    )
+    return compose(sender, to, "Reset your Alliance password", body)

@@ -1,0 +1,246 @@
+"""The active business: its profile, members and roles, and invitations to join it."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.accounts import access, domain, repository, sessions, tokens
+from services.accounts.mail import invitation_mail
+from services.accounts.models import Invitation, Membership, Tenant, User
+from services.accounts.passwords import hash_password
+from services.accounts.routes.common import (
+    Kit,
+    ensure_slug_free,
+    unique_or_conflict,
+)
+from services.accounts.schemas import (
+    AcceptIn,
+    BusinessPatchIn,
+    InvitationIn,
+    InvitationOut,
+    MemberOut,
+    RoleIn,
+    SessionOut,
+    TenantOut,
+)
+from services.accounts.views import invitation_out, member_out, tenant_out
+from shared.app import provide_principal
+from shared.auth import Principal
+from shared.db import Database
+from shared.errors import NotFound, Problem
+
+ACCEPT_PATH = "/invitations/accept"
+
+
+async def provide_optional_principal(request: Request[Any, Any, Any]) -> Principal | None:
+    """The caller when they sent a token, else None (a newcomer accepting an invitation)."""
+    if "authorization" not in request.headers:
+        return None
+    return await provide_principal(request)
+
+
+class BusinessController(Controller):
+    """Everything here acts on the business the caller's token is for (`tid`)."""
+
+    path = "/tenant"
+    tags = ["business"]
+
+    @get("")
+    async def show(self, principal: Principal, db: Database) -> TenantOut:
+        async with db.transaction(principal.tenant_id, principal.user_id) as session:
+            actor = await access.acting(session, principal, scope="tenant:read")
+        return tenant_out(actor.tenant)
+
+    @patch("")
+    async def update(self, data: BusinessPatchIn, principal: Principal, db: Database) -> TenantOut:
+        """Owners and admins edit the profile; other services hear tenant.updated."""
+        with unique_or_conflict():
+            async with db.transaction(principal.tenant_id, principal.user_id) as session:
+                actor = await access.acting(session, principal, scope="tenant:write", manage=True)
+                tenant = actor.tenant
+                if data.slug is not None and data.slug != tenant.slug:
+                    tenant.slug = domain.check_slug(data.slug)
+                    await ensure_slug_free(session, tenant.slug)
+                if data.name is not None:
+                    tenant.name = domain.check_name(data.name)
+                tenant.country, tenant.currency, tenant.timezone = domain.check_business(
+                    data.country or tenant.country,
+                    data.currency or tenant.currency,
+                    data.timezone or tenant.timezone,
+                )
+                await repository.tenant_updated(session, tenant)
+        return tenant_out(tenant)
+
+    @get("/members")
+    async def members(self, principal: Principal, db: Database) -> list[MemberOut]:
+        async with db.transaction(principal.tenant_id, principal.user_id) as session:
+            actor = await access.acting(session, principal, scope="members:read")
+            rows = await repository.members(session, actor.tenant.id)
+        return [member_out(m, u) for m, u in rows]
+
+    @patch("/members/{user_id:uuid}")
+    async def change_role(
+        self, user_id: UUID, data: RoleIn, principal: Principal, db: Database
+    ) -> MemberOut:
+        async with db.transaction(principal.tenant_id, principal.user_id) as session:
+            member, user = await _change(session, principal, user_id, data.role)
+        return member_out(member, user)
+
+    @delete("/members/{user_id:uuid}", status_code=204)
+    async def remove(self, user_id: UUID, principal: Principal, db: Database) -> None:
+        """Owners and admins remove members; anyone may leave (but not the last owner)."""
+        async with db.transaction(principal.tenant_id, principal.user_id) as session:
+            await _change(session, principal, user_id, None)
+
+    @get("/invitations")
+    async def invitations(self, principal: Principal, db: Database) -> list[InvitationOut]:
+        """Invitations still waiting for an answer."""
+        async with db.transaction(principal.tenant_id, principal.user_id) as session:
+            actor = await access.acting(session, principal, manage=True)
+            rows = await repository.invitations(session, actor.tenant.id)
+        return [invitation_out(i) for i in rows]
+
+    @post("/invitations", status_code=201)
+    async def invite(
+        self, data: InvitationIn, principal: Principal, db: Database, kit: Kit
+    ) -> InvitationOut:
+        """Mail a signed, single-use link that expires; accepting it makes a membership."""
+        email = domain.normalize_email(data.email)
+        ttl = kit.config.invitation_ttl
+        async with db.transaction(principal.tenant_id, principal.user_id) as session:
+            actor = await access.acting(session, principal)
+            domain.check_invitation(actor.role, data.role)
+            invitee = await repository.user_by_email(session, email)
+            if invitee and await repository.membership(session, actor.tenant.id, invitee.id):
+                raise Problem(409, "already-a-member", "This person is already a member.")
+            inviter = await access.person(session, principal)
+            invitation = Invitation(
+                tenant_id=actor.tenant.id,
+                email=email,
+                role=data.role,
+                invited_by=inviter.id,
+                expires_at=repository.now() + ttl,
+            )
+            session.add(invitation)
+            await session.flush()
+        claims = {"tid": str(invitation.tenant_id), "iid": str(invitation.id), "email": email}
+        token, _ = kit.signer.sign(claims, tokens.INVITATION_AUDIENCE, ttl)
+        message = invitation_mail(
+            kit.config.mail_from,
+            email,
+            actor.tenant.name,
+            inviter.name,
+            kit.link(ACCEPT_PATH, token),
+            max(1, ttl.days),
+        )
+        await kit.mailer.send(message)
+        return invitation_out(invitation)
+
+    @delete("/invitations/{invitation_id:uuid}", status_code=204)
+    async def revoke_invitation(
+        self, invitation_id: UUID, principal: Principal, db: Database
+    ) -> None:
+        async with db.transaction(principal.tenant_id, principal.user_id) as session:
+            actor = await access.acting(session, principal, manage=True)
+            invitation = await repository.invitation(session, actor.tenant.id, invitation_id)
+            if invitation is None or invitation.revoked_at is not None:
+                raise NotFound("invitation")
+            if invitation.accepted_at is not None:
+                raise Problem(409, "invitation-used", "This invitation was already accepted.")
+            invitation.revoked_at = repository.now()
+
+
+class InvitationController(Controller):
+    path = "/invitations"
+    tags = ["business"]
+
+    @post(
+        "/accept",
+        status_code=201,
+        dependencies={"caller": Provide(provide_optional_principal)},
+    )
+    async def accept(
+        self, data: AcceptIn, caller: Principal | None, db: Database, kit: Kit
+    ) -> SessionOut:
+        """Join the business: signed in as the invited address, or as a new account created
+        here from `name` and `password` (the mailed link proves the address)."""
+        claims = kit.signer.read_link(data.token, tokens.INVITATION_AUDIENCE)
+        tenant_id, email = UUID(str(claims["tid"])), str(claims["email"])
+        password_hash = None
+        if caller is None:
+            if data.password is None or data.name is None:
+                raise Problem(
+                    401, "unauthenticated", "Sign in, or give a name and password to join."
+                )
+            domain.check_password(data.password, email)
+            password_hash = await hash_password(data.password)
+        with unique_or_conflict():
+            async with db.transaction(tenant_id=tenant_id) as session:
+                invitation = await repository.invitation(
+                    session, tenant_id, UUID(str(claims["iid"])), lock=True
+                )
+                _check_open(invitation)
+                assert invitation is not None
+                tenant = await session.get(Tenant, tenant_id)
+                if tenant is None or tenant.status != "active":
+                    raise sessions.suspended()
+                user = await _invitee(session, caller, email, data.name, password_hash)
+                if await repository.membership(session, tenant_id, user.id):
+                    raise Problem(409, "already-a-member", "You are already a member.")
+                member = await repository.add_member(session, tenant_id, user.id, invitation.role)
+                invitation.accepted_at, invitation.accepted_by = repository.now(), user.id
+                return await sessions.open_session(session, kit.signer, user, (member, tenant))
+
+
+def _check_open(invitation: Invitation | None) -> None:
+    if invitation is None or invitation.revoked_at is not None:
+        raise Problem(410, "invitation-revoked", "This invitation was withdrawn.")
+    if invitation.accepted_at is not None:
+        raise Problem(409, "invitation-used", "This invitation was already accepted.")
+
+
+async def _invitee(
+    session: AsyncSession,
+    caller: Principal | None,
+    email: str,
+    name: str | None,
+    password_hash: str | None,
+) -> User:
+    if caller is not None:
+        user = await access.person(session, caller)
+        if user.email != email:
+            raise Problem(
+                403,
+                "invitation-for-someone-else",
+                f"This invitation is for {email}; sign in as it.",
+            )
+        return user
+    if await repository.email_taken(session, email):
+        raise Problem(409, "sign-in-to-accept", "An account uses this address: sign in to accept.")
+    assert password_hash is not None and name is not None
+    user = User(email=email, name=domain.check_name(name), password_hash=password_hash)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def _change(
+    session: AsyncSession, principal: Principal, user_id: UUID, role: str | None
+) -> tuple[Membership, User]:
+    """Give member `user_id` a new role, or remove them when `role` is None."""
+    actor = await access.acting(session, principal)
+    member = await repository.membership(session, actor.tenant.id, user_id, lock=True)
+    user = await session.get(User, user_id)
+    if member is None or user is None:
+        raise NotFound("member")
+    owners = await repository.owner_count(session, actor.tenant.id)
+    domain.check_membership_change(
+        actor.role, own=user_id == actor.user_id, current=member.role, new=role, owners=owners
+    )
+    await repository.change_member(session, member, role)
+    return member, user
