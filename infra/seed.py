@@ -1,24 +1,31 @@
 """`alliance seed --demo`: a small, believable marketplace, created through the public API.
 
-Listings go straight into directory's tables for now (its write API arrives with the directory
-issue); partners come from accounts' events, so the seed waits for them like any client would.
+Only the demo moderator is made directly (staff are never created over HTTP); everything else —
+sign-ups, listings, review, the alliance — goes through the front like any client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
-from sqlalchemy import select
 
-from services.directory.models import Alliance, AllianceMember, Partner, Resource
+from services.accounts.staff import add_staff
 from shared.config import Settings
 from shared.db import Database
 
 log = logging.getLogger("alliance.seed")
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - published demo credential
+MODERATOR = "moderator@alliance.example"
+WEEKDAYS = range(5)
+EVERY_DAY = range(7)
+
+
+def hours(days: range, start: str, end: str) -> list[dict[str, Any]]:
+    return [{"weekday": d, "start": start, "end": end} for d in days]
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,11 @@ class Listing:
     description: str
     price_amount: int
     price_unit: str
+    weekly: list[dict[str, Any]]
     capacity: int = 1
+    member_price_amount: int | None = None
+    instant_book: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -38,34 +49,53 @@ class DemoBusiness:
     name: str
     person: str
     email: str
-    timezone: str
+    city: str
+    latitude: float
+    longitude: float
     listings: tuple[Listing, ...]
 
 
+LYON = (45.764, 4.8357)
 BUSINESSES = (
     DemoBusiness(
         "maison-lune",
         "Maison Lune Bistro",
         "Lucie Martin",
         "lucie@maison-lune.example",
-        "Europe/Paris",
+        "Lyon",
+        45.7597,
+        4.8422,
         (
             Listing(
                 "space",
                 "Commercial kitchen, weekday afternoons",
-                "Kitchens",
-                "Six-burner range, two convection ovens and a blast chiller, free 14:00-18:00 "
-                "between lunch and dinner service. Food-safety certified.",
+                "kitchens",
+                "Six-burner range, two convection ovens and a blast chiller, free between "
+                "lunch and dinner service. Food-safety certified.",
                 2500,
                 "hour",
+                hours(WEEKDAYS, "14:00", "18:00"),
+                member_price_amount=1800,
+                details={
+                    "address": "12 rue Mercière, Lyon",
+                    "equipment_included": ["range", "ovens", "blast chiller"],
+                    "certifications": ["food safety"],
+                },
             ),
             Listing(
                 "equipment",
                 "Stand mixer 20 L",
-                "Kitchen equipment",
+                "kitchen-equipment",
                 "Planetary mixer with dough hook, whisk and paddle. Pick up at the back door.",
                 1500,
                 "day",
+                hours(EVERY_DAY, "08:00", "20:00"),
+                instant_book=True,
+                details={
+                    "condition": "good",
+                    "deposit_amount": 20000,
+                    "pickup_location": "Back door, rue Mercière",
+                },
             ),
         ),
     ),
@@ -74,15 +104,24 @@ BUSINESSES = (
         "Soupe & Co",
         "Samir Haddad",
         "samir@soupe-and-co.example",
-        "Europe/Paris",
+        "Villeurbanne",
+        45.7719,
+        4.8902,
         (
             Listing(
                 "subcontract",
                 "Batch soup production",
-                "Food production",
+                "food-production",
                 "We cook, chill and label soups to your recipe, 40 L batches.",
                 9000,
                 "unit",
+                hours(WEEKDAYS, "06:00", "14:00"),
+                details={
+                    "work_unit": "piece",
+                    "lead_time_days": 3,
+                    "capacity_per_period": 10,
+                    "period": "week",
+                },
             ),
         ),
     ),
@@ -91,32 +130,40 @@ BUSINESSES = (
         "Atelier Bois Vif",
         "Jonas Weber",
         "jonas@bois-vif.example",
-        "Europe/Paris",
+        "Vénissieux",
+        45.6975,
+        4.8867,
         (
             Listing(
                 "equipment",
                 "Panel saw (sliding table, 3.2 m)",
-                "Woodworking machines",
+                "woodworking-machines",
                 "Lend for a week at a time; induction on first use.",
                 6000,
                 "day",
+                hours(WEEKDAYS, "08:00", "18:00"),
+                details={"condition": "good", "deposit_amount": 50000},
             ),
             Listing(
                 "subcontract",
                 "CNC machining hours",
-                "Machining",
+                "machining",
                 "3-axis router, 2500 x 1250 mm bed; send DXF files.",
                 4500,
                 "hour",
+                hours(WEEKDAYS, "08:00", "17:00"),
+                details={"work_unit": "hour", "lead_time_days": 2, "capacity_per_period": 30},
             ),
             Listing(
                 "equipment",
                 "Cordless tool kit",
-                "Hand tools",
+                "hand-tools",
                 "Drill, impact driver and circular saw with four batteries. Free for allies.",
                 0,
                 "day",
-                2,
+                hours(EVERY_DAY, "07:00", "21:00"),
+                capacity=2,
+                instant_book=True,
             ),
         ),
     ),
@@ -125,23 +172,30 @@ BUSINESSES = (
         "Imprimerie Rapide",
         "Claire Dubois",
         "claire@imprimerie.example",
-        "Europe/Paris",
+        "Lyon",
+        45.7485,
+        4.8467,
         (
             Listing(
                 "subcontract",
                 "Folding and saddle-stitch binding",
-                "Print finishing",
+                "print-finishing",
                 "Brochures up to A4, folded and stapled.",
                 40,
                 "unit",
+                hours(WEEKDAYS, "09:00", "17:00"),
+                details={"work_unit": "piece"},
             ),
             Listing(
                 "space",
                 "Dry storage, 10 m2",
-                "Storage",
+                "storage",
                 "Ground-floor storage room with pallet access, by the day.",
                 800,
                 "day",
+                hours(EVERY_DAY, "00:00", "24:00"),
+                instant_book=True,
+                details={"address": "4 quai Perrache, Lyon"},
             ),
         ),
     ),
@@ -149,8 +203,28 @@ BUSINESSES = (
 ALLIANCE = ("Lyon Food Makers", "maison-lune", ("soupe-and-co",))
 
 
-async def _signup(client: httpx.AsyncClient, business: DemoBusiness) -> None:
-    answer = await client.post(
+class Client:
+    """The public API as one person sees it."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
+        self.http, self.headers = http, {"authorization": f"Bearer {token}"}
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = await self.http.request(method, path, headers=self.headers, **kwargs)
+        answer.raise_for_status()
+        return answer.json() if answer.content else None
+
+
+async def sign_in(http: httpx.AsyncClient, email: str) -> Client:
+    answer = await http.post(
+        "/api/accounts/sessions", json={"email": email, "password": DEMO_PASSWORD}
+    )
+    answer.raise_for_status()
+    return Client(http, answer.json()["access_token"])
+
+
+async def business_client(http: httpx.AsyncClient, business: DemoBusiness) -> Client:
+    answer = await http.post(
         "/api/accounts/signup",
         json={
             "email": business.email,
@@ -161,71 +235,85 @@ async def _signup(client: httpx.AsyncClient, business: DemoBusiness) -> None:
                 "slug": business.slug,
                 "country": "FR",
                 "currency": "EUR",
-                "timezone": business.timezone,
+                "timezone": "Europe/Paris",
             },
         },
     )
-    if answer.status_code not in (201, 409):
+    if answer.status_code != 409:
         answer.raise_for_status()
+    return await sign_in(http, business.email)
 
 
-async def _partners(db: Database, within: float = 30.0) -> dict[str, Partner]:
-    """Wait for accounts' tenant.created events to reach directory."""
-    slugs = {b.slug for b in BUSINESSES}
+async def wait_for_partner(http: httpx.AsyncClient, slug: str, within: float = 30.0) -> None:
+    """Partners reach the directory through accounts' events; wait like any client would."""
     deadline = asyncio.get_running_loop().time() + within
-    while True:
-        async with db.transaction() as session:
-            rows = (await session.scalars(select(Partner).where(Partner.slug.in_(slugs)))).all()
-        if len(rows) == len(slugs):
-            return {p.slug: p for p in rows}
+    while (await http.get(f"/api/directory/partners/{slug}")).status_code != 200:
         if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("demo partners did not reach the directory; is the worker running?")
+            raise TimeoutError(f"{slug} never reached the directory; is the worker running?")
         await asyncio.sleep(0.2)
 
 
+def listing_body(item: Listing) -> dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "title": item.title,
+        "category": item.category,
+        "description": item.description,
+        "price_amount": item.price_amount,
+        "member_price_amount": item.member_price_amount,
+        "currency": "EUR",
+        "price_unit": item.price_unit,
+        "capacity": item.capacity,
+        "availability": {"timezone": "Europe/Paris", "weekly": item.weekly},
+        "rules": {"instant_book": item.instant_book, "cancellation_policy": "moderate"},
+        "details": item.details,
+    }
+
+
 async def seed_demo(settings: Settings) -> None:
-    async with httpx.AsyncClient(base_url=settings.service_url("web"), timeout=30) as client:
-        for business in BUSINESSES:
-            await _signup(client, business)
-    db = Database(settings.app_database_url, pool_size=2)
+    accounts = Database(settings.app_database_url, pool_size=1)
     try:
-        partners = await _partners(db)
-        for business in BUSINESSES:
-            tenant_id = partners[business.slug].tenant_id
-            async with db.transaction(tenant_id=tenant_id) as session:
-                if await session.scalar(select(Resource.id).where(Resource.tenant_id == tenant_id)):
-                    continue
-                session.add_all(
-                    Resource(
-                        tenant_id=tenant_id,
-                        kind=item.kind,
-                        title=item.title,
-                        description=item.description,
-                        category=item.category,
-                        price_amount=item.price_amount,
-                        price_currency="EUR",
-                        price_unit=item.price_unit,
-                        capacity=item.capacity,
-                        timezone=business.timezone,
-                        status="published",
-                    )
-                    for item in business.listings
-                )
-        name, owner, members = ALLIANCE
-        owner_id = partners[owner].tenant_id
-        async with db.transaction(tenant_id=owner_id) as session:
-            if not await session.scalar(select(Alliance.id).where(Alliance.name == name)):
-                alliance = Alliance(
-                    owner_tenant_id=owner_id,
-                    name=name,
-                    description="Food businesses in Lyon sharing kitchens and gear.",
-                )
-                session.add(alliance)
-                await session.flush()
-                session.add_all(
-                    AllianceMember(alliance_id=alliance.id, tenant_id=partners[slug].tenant_id)
-                    for slug in (owner, *members)
-                )
+        await add_staff(accounts, MODERATOR, "admin", name="Demo Moderator", password=DEMO_PASSWORD)
     finally:
-        await db.close()
+        await accounts.close()
+    async with httpx.AsyncClient(base_url=settings.service_url("web"), timeout=30) as http:
+        clients = {b.slug: await business_client(http, b) for b in BUSINESSES}
+        moderator = await sign_in(http, MODERATOR)
+        for business in BUSINESSES:
+            client = clients[business.slug]
+            await wait_for_partner(http, business.slug)
+            await client.call(
+                "PATCH",
+                "/api/directory/partner",
+                json={
+                    "city": business.city,
+                    "location": {"latitude": business.latitude, "longitude": business.longitude},
+                    "tagline": f"{business.name}, {business.city}",
+                },
+            )
+            if await client.call("GET", "/api/directory/resources/mine"):
+                continue
+            for item in business.listings:
+                body = listing_body(item)
+                body["location"] = {"latitude": business.latitude, "longitude": business.longitude}
+                created = await client.call("POST", "/api/directory/resources", json=body)
+                await client.call("POST", f"/api/directory/resources/{created['id']}/submit")
+        for pending in await moderator.call("GET", "/api/directory/moderation/queue"):
+            review = f"/api/directory/moderation/resources/{pending['id']}"
+            await moderator.call("POST", f"{review}/approve")
+        name, owner, members = ALLIANCE
+        if not await clients[owner].call("GET", "/api/directory/alliances"):
+            alliance = await clients[owner].call(
+                "POST",
+                "/api/directory/alliances",
+                json={"name": name, "description": "Food businesses in Lyon sharing kitchens."},
+            )
+            for slug in members:
+                await clients[owner].call(
+                    "POST",
+                    f"/api/directory/alliances/{alliance['id']}/invitations",
+                    json={"partner": slug},
+                )
+                invite = f"/api/directory/alliances/{alliance['id']}"
+                await clients[slug].call("POST", f"{invite}/accept")
     log.info("demo marketplace ready; every demo user's password is %s", DEMO_PASSWORD)

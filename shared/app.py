@@ -65,6 +65,13 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return await _runtime(request.app.state).verifier.verify(bearer_token(request))
 
 
+async def provide_viewer(request: Request[Any, Any, Any]) -> Principal | None:
+    """The caller when signed in, None when anonymous; a bad token is still a 401."""
+    if "authorization" not in request.headers:
+        return None
+    return await provide_principal(request)
+
+
 def jwks_verifier(settings: Settings) -> Verifier:
     return JwksVerifier(settings.service_url("accounts") + JWKS_PATH)
 
@@ -156,6 +163,7 @@ def create_service_app(
             "bus": Provide(provide_bus),
             "settings": Provide(provide_settings),
             "principal": Provide(provide_principal),
+            "viewer": Provide(provide_viewer),
             **(dependencies or {}),
         },
         middleware=[

@@ -48,16 +48,25 @@ class Database:
 
     @asynccontextmanager
     async def transaction(
-        self, tenant_id: UUID | None = None, user_id: UUID | None = None
+        self, tenant_id: UUID | None = None, user_id: UUID | None = None, *, staff: bool = False
     ) -> AsyncIterator[AsyncSession]:
-        """Commit on success, roll back on any error; nothing half-written."""
+        """Commit on success, roll back on any error; nothing half-written.
+
+        `staff` opens the policies that let platform moderators review every tenant's listings;
+        only handlers that checked the caller's platform role pass it.
+        """
         async with self.sessions() as session, session.begin():
             await session.execute(
                 text(
                     "SELECT set_config('app.tenant_id', :tenant, true),"
-                    " set_config('app.user_id', :user, true)"
+                    " set_config('app.user_id', :user, true),"
+                    " set_config('app.staff', :staff, true)"
                 ),
-                {"tenant": str(tenant_id or ""), "user": str(user_id or "")},
+                {
+                    "tenant": str(tenant_id or ""),
+                    "user": str(user_id or ""),
+                    "staff": "on" if staff else "",
+                },
             )
             yield session
 

@@ -55,11 +55,23 @@ def run_env(metadata: MetaData) -> None:
     asyncio.run(run())
 
 
-def enable_tenant_rls(op: Operations, table: str, *, extra: str | None = None) -> None:
-    """Row-level security keyed by the transaction's `app.tenant_id` (see shared.db)."""
+STAFF = "current_setting('app.staff', true) = 'on'"
+"""Policy clause for tables platform moderators review across tenants (see Database.transaction)."""
+
+
+def enable_tenant_rls(
+    op: Operations, table: str, *, extra: str | None = None, readable_when: str | None = None
+) -> None:
+    """Row-level security keyed by the transaction's `app.tenant_id` (see shared.db).
+
+    `extra` widens who may read and write; `readable_when` lets everyone read matching rows
+    (e.g. published listings) without letting them change those rows.
+    """
     rule = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
     if extra:
         rule = f"({rule}) OR ({extra})"
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
     op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({rule}) WITH CHECK ({rule})")
+    if readable_when:
+        op.execute(f"CREATE POLICY readable ON {table} FOR SELECT USING ({readable_when})")

@@ -1,11 +1,14 @@
-"""The directory service: partner profiles, resources, alliances and search."""
+"""The directory service: partner profiles, resources, alliances, moderation and search."""
 
 from __future__ import annotations
 
 from litestar import Litestar
 
 from services.directory.models import outbox
-from services.directory.routes import DirectoryController
+from services.directory.routes.alliances import AlliancesController
+from services.directory.routes.moderation import ModerationController
+from services.directory.routes.partners import PartnersController
+from services.directory.routes.resources import ResourcesController
 from shared.app import create_service_app
 from shared.config import Settings
 
@@ -13,7 +16,7 @@ from shared.config import Settings
 def create_app(settings: Settings | None = None) -> Litestar:
     return create_service_app(
         "directory",
-        [DirectoryController],
+        [PartnersController, ResourcesController, ModerationController, AlliancesController],
         outbox=outbox,
         description="Partner profiles, resources to borrow, rent or subcontract, and alliances.",
         settings=settings,

@@ -1,10 +1,153 @@
-"""Response bodies of the directory API."""
+"""Request and response bodies of the directory API; inputs refuse unknown fields."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
+
+from shared.availability import Availability
+
+Kind = Literal["equipment", "subcontract", "space"]
+PriceUnit = Literal["hour", "day", "unit"]
+Policy = Literal["flexible", "moderate", "strict"]
+Visibility = Literal["public", "alliance"]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=140)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+LongText = Annotated[str, msgspec.Meta(max_length=5000)]
+ShortText = Annotated[str, msgspec.Meta(max_length=300)]
+Money = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
+Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class EquipmentDetails(Strict):
+    condition: Literal["new", "good", "worn"] = "good"
+    deposit_amount: Money = 0
+    pickup_location: ShortText = ""
+
+
+class SubcontractDetails(Strict):
+    work_unit: Literal["hour", "day", "piece"] = "hour"
+    lead_time_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 0
+    capacity_per_period: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 1
+    period: Literal["day", "week", "month"] = "week"
+
+
+class SpaceDetails(Strict):
+    address: ShortText = ""
+    equipment_included: list[ShortText] = msgspec.field(default_factory=list)
+    certifications: list[ShortText] = msgspec.field(default_factory=list)
+
+
+DETAILS: dict[str, type[Strict]] = {
+    "equipment": EquipmentDetails,
+    "subcontract": SubcontractDetails,
+    "space": SpaceDetails,
+}
+
+
+class Rules(Strict):
+    min_minutes: Annotated[int, msgspec.Meta(ge=15, le=60 * 24 * 90)] = 60
+    max_minutes: Annotated[int, msgspec.Meta(ge=15, le=60 * 24 * 90)] = 60 * 24 * 14
+    lead_minutes: Annotated[int, msgspec.Meta(ge=0, le=60 * 24 * 90)] = 0
+    instant_book: bool = False
+    cancellation_policy: Policy = "flexible"
+
+
+class Location(Strict):
+    latitude: Annotated[float, msgspec.Meta(ge=-90, le=90)]
+    longitude: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+
+
+class ResourceIn(Strict):
+    kind: Kind
+    title: Title
+    category: Annotated[str, msgspec.Meta(max_length=60)]
+    """A category slug from GET /categories."""
+    currency: Annotated[str, msgspec.Meta(min_length=3, max_length=3)]
+    availability: Availability
+    description: LongText = ""
+    price_amount: Money = 0
+    member_price_amount: Money | None = None
+    price_unit: PriceUnit = "day"
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
+    rules: Rules = msgspec.field(default_factory=Rules)
+    details: dict[str, Any] = msgspec.field(default_factory=dict)
+    location: Location | None = None
+    visibility: Visibility = "public"
+    alliance_ids: list[UUID] = msgspec.field(default_factory=list)
+
+
+class ResourcePatch(Strict):
+    """Only the fields given change; text changes on a live listing wait for review."""
+
+    title: Title | msgspec.UnsetType = msgspec.UNSET
+    description: LongText | msgspec.UnsetType = msgspec.UNSET
+    category: str | msgspec.UnsetType = msgspec.UNSET
+    price_amount: Money | msgspec.UnsetType = msgspec.UNSET
+    member_price_amount: Money | msgspec.UnsetType | None = msgspec.UNSET
+    price_unit: PriceUnit | msgspec.UnsetType = msgspec.UNSET
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=1000)] | msgspec.UnsetType = msgspec.UNSET
+    availability: Availability | msgspec.UnsetType = msgspec.UNSET
+    rules: Rules | msgspec.UnsetType = msgspec.UNSET
+    details: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+    location: Location | msgspec.UnsetType | None = msgspec.UNSET
+    visibility: Visibility | msgspec.UnsetType = msgspec.UNSET
+    alliance_ids: list[UUID] | msgspec.UnsetType = msgspec.UNSET
+
+
+class PhotoOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    url: str
+    content_type: str
+    approved: bool
+
+
+class ResourceOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    partner_slug: str | None = None
+    kind: str
+    title: str
+    description: str
+    category: str
+    category_slug: str | None
+    price_amount: int
+    member_price_amount: int | None
+    currency: str
+    price_unit: str
+    free: bool
+    capacity: int
+    availability: Availability
+    rules: Rules
+    details: dict[str, Any]
+    location: Location | None
+    visibility: str
+    alliance_ids: list[UUID]
+    status: str
+    rejection_reason: str | None
+    pending_review: dict[str, Any] | None
+    photos: list[PhotoOut]
+    version: int
+    published_at: datetime | None
+    created_at: datetime
+
+
+class ProfilePatch(Strict):
+    description: LongText | msgspec.UnsetType = msgspec.UNSET
+    tagline: Annotated[str, msgspec.Meta(max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    city: Annotated[str, msgspec.Meta(max_length=120)] | msgspec.UnsetType = msgspec.UNSET
+    location: Location | msgspec.UnsetType | None = msgspec.UNSET
+    website: Annotated[str, msgspec.Meta(max_length=300, pattern=r"^(https?://\S+)?$")] | (
+        msgspec.UnsetType
+    ) = msgspec.UNSET
+    contact_preference: Literal["message", "email", "phone"] | msgspec.UnsetType = msgspec.UNSET
 
 
 class PartnerOut(msgspec.Struct, kw_only=True):
@@ -13,17 +156,61 @@ class PartnerOut(msgspec.Struct, kw_only=True):
     slug: str
     country: str
     description: str
+    tagline: str
+    city: str
+    location: Location | None
+    website: str
+    contact_preference: str
+    status: str
+    rating: float | None
+    review_count: int
+    resources: list[ResourceOut] = msgspec.field(default_factory=list)
+
+
+class CategoryOut(msgspec.Struct, kw_only=True):
+    id: int
+    slug: str
+    name: str
+    parent_id: int | None
+
+
+class CategoryIn(Strict):
+    slug: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,58}$")]
+    name: Name
+    parent: str | None = None
+
+
+class ReasonIn(Strict):
+    reason: Reason
+
+
+class AllianceIn(Strict):
+    name: Name
+    description: LongText = ""
+    rules: LongText = ""
+
+
+class AllianceInviteIn(Strict):
+    partner: Annotated[str, msgspec.Meta(max_length=60)]
+    """The invited business's slug."""
+
+
+class TransferIn(Strict):
+    partner: Annotated[str, msgspec.Meta(max_length=60)]
+
+
+class MemberOut(msgspec.Struct, kw_only=True):
+    tenant_id: UUID
+    partner_slug: str
+    partner_name: str
     status: str
 
 
-class ResourceOut(msgspec.Struct, kw_only=True):
+class AllianceOut(msgspec.Struct, kw_only=True):
     id: UUID
-    tenant_id: UUID
-    kind: str
-    title: str
+    name: str
     description: str
-    category: str
-    price_amount: int
-    price_currency: str
-    price_unit: str
-    capacity: int
+    rules: str
+    owner_tenant_id: UUID
+    my_status: str | None
+    members: list[MemberOut]

@@ -1,0 +1,1 @@
+"""Directory HTTP API, one controller per concern."""

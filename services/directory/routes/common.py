@@ -1,0 +1,122 @@
+"""What every directory controller needs: caller checks and the listing's public shape."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.directory import domain, repository
+from services.directory.models import Category, Partner, Photo, Resource
+from services.directory.schemas import Location, PhotoOut, ResourceOut, Rules
+from shared.auth import Principal
+from shared.availability import Availability
+from shared.errors import Problem
+
+WRITE_SCOPE = "listings:write"
+
+
+def manager(principal: Principal) -> UUID:
+    """The caller's business, when they may manage its listings (owner/admin or a scoped key)."""
+    tenant_id = principal.require_tenant()
+    if principal.via_api_key:
+        if not principal.allows(WRITE_SCOPE):
+            raise Problem(403, "insufficient-scope", f"This API key lacks {WRITE_SCOPE}.")
+    elif not domain.can_manage(principal.tenant_role):
+        raise Problem(403, "forbidden", "Only owners and admins manage listings.")
+    return tenant_id
+
+
+def staff(principal: Principal) -> UUID:
+    if not domain.is_staff(principal.platform_role) or principal.via_api_key:
+        raise Problem(403, "staff-only", "Only platform moderators can do this.")
+    return principal.user_id
+
+
+def photo_url(photo: Photo) -> str:
+    return f"/api/directory/photos/{photo.id}"
+
+
+def location(latitude: float | None, longitude: float | None) -> Location | None:
+    if latitude is None or longitude is None:
+        return None
+    return Location(latitude=latitude, longitude=longitude)
+
+
+async def render(
+    session: AsyncSession,
+    resources: Sequence[Resource],
+    viewer: UUID | None,
+    *,
+    reviewer: bool = False,
+) -> list[ResourceOut]:
+    """Listings as a viewer sees them: owners and moderators also get review state, pending
+    edits and unapproved photos."""
+    ids = [r.id for r in resources]
+    shared = await repository.shared_with(session, ids)
+    photos = await repository.photos_of(session, ids)
+    category_ids = {r.category_id for r in resources if r.category_id is not None}
+    slugs = dict(
+        (
+            await session.execute(
+                select(Category.id, Category.slug).where(Category.id.in_(category_ids))
+            )
+        )
+        .tuples()
+        .all()
+    )
+    partner_slugs = dict(
+        (
+            await session.execute(
+                select(Partner.tenant_id, Partner.slug).where(
+                    Partner.tenant_id.in_({r.tenant_id for r in resources})
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+    out = []
+    for r in resources:
+        own = reviewer or viewer == r.tenant_id
+        out.append(
+            ResourceOut(
+                id=r.id,
+                tenant_id=r.tenant_id,
+                partner_slug=partner_slugs.get(r.tenant_id),
+                kind=r.kind,
+                title=r.title,
+                description=r.description,
+                category=r.category,
+                category_slug=slugs.get(r.category_id) if r.category_id is not None else None,
+                price_amount=r.price_amount,
+                member_price_amount=r.member_price_amount,
+                currency=r.price_currency,
+                price_unit=r.price_unit,
+                free=r.price_amount == 0,
+                capacity=r.capacity,
+                availability=msgspec.convert(r.availability, Availability),
+                rules=msgspec.convert(r.rules, Rules),
+                details=r.details,
+                location=location(r.latitude, r.longitude),
+                visibility=r.visibility,
+                alliance_ids=sorted(shared[r.id]) if own else [],
+                status=r.status,
+                rejection_reason=r.rejection_reason if own else None,
+                pending_review=r.pending if own else None,
+                photos=[
+                    PhotoOut(
+                        id=p.id, url=photo_url(p), content_type=p.content_type, approved=p.approved
+                    )
+                    for p in photos[r.id]
+                    if own or p.approved
+                ],
+                version=r.version,
+                published_at=r.published_at,
+                created_at=r.created_at,
+            )
+        )
+    return out
