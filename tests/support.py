@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TypeVar
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from infra.bootstrap import connect_admin, migrate
 from infra.runner import stack_env
 from services.accounts.config import DEFAULT_LIMITS
+from services.accounts.mail import mailbox, read_message
 from shared.config import Settings, _runtime_url
 
 T = TypeVar("T")
@@ -103,3 +107,30 @@ def signup_body(slug: str, *, password: str = "sturdy-password-42") -> dict[str,
             "timezone": "Europe/Paris",
         },
     }
+
+
+def bearer(session: dict[str, Any]) -> dict[str, str]:
+    """Authorization header for a session body (from sign-up, sign-in or refresh)."""
+    return {"authorization": f"Bearer {session['access_token']}"}
+
+
+async def mail_to(mail_dir: Path, address: str, subject: str) -> EmailMessage:
+    """The newest message to `address` whose subject contains `subject`, once it has landed."""
+
+    async def find() -> EmailMessage | None:
+        for path in reversed(mailbox(mail_dir)):
+            message = read_message(path)
+            if message["To"] == address and subject in str(message["Subject"]):
+                return message
+        return None
+
+    return await eventually(find, within=10)
+
+
+def link_token(message: EmailMessage) -> str:
+    """The token of the link in a mail accounts sent."""
+    body = message.get_body(("plain",))
+    assert body is not None
+    found = re.search(r"[?&]token=([\w.\-]+)", body.get_content())
+    assert found, "the mail carries a link with a token"
+    return found.group(1)

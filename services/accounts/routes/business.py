@@ -64,8 +64,8 @@ class BusinessController(Controller):
                 actor = await access.acting(session, principal, scope="tenant:write", manage=True)
                 tenant = actor.tenant
                 if data.slug is not None and data.slug != tenant.slug:
-                    tenant.slug = domain.check_slug(data.slug)
-                    await ensure_slug_free(session, tenant.slug)
+                    await ensure_slug_free(session, domain.check_slug(data.slug))
+                    tenant.slug = data.slug
                 if data.name is not None:
                     tenant.name = domain.check_name(data.name)
                 tenant.country, tenant.currency, tenant.timezone = domain.check_business(

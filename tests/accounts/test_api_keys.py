@@ -1,0 +1,117 @@
+"""API keys: shown once, stored as digests, exchanged for scoped tokens, revocable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import httpx
+import jwt
+import pytest
+
+from services.accounts import tokens
+from shared.config import Settings
+from tests.accounts.helpers import API, Account, expect, join, sign_up
+
+KEYS = f"{API}/tenant/api-keys"
+
+
+async def create_key(front: httpx.AsyncClient, owner: Account, *scopes: str) -> Any:
+    body = {"name": "Stock sync", "scopes": list(scopes)}
+    return expect(await front.post(KEYS, json=body, headers=owner.headers), 201)
+
+
+async def exchange(front: httpx.AsyncClient, key: str) -> httpx.Response:
+    return await front.post(f"{API}/tokens/api-key", json={"api_key": key})
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+async def test_key_lifecycle(front: httpx.AsyncClient, owner_conn: asyncpg.Connection) -> None:
+    owner = await sign_up(front)
+    created = await create_key(front, owner, "tenant:read", "members:read")
+    key = created["key"]
+    assert key.startswith(f"ak_{owner.tenant_id.hex}_") and created["hint"] == key[-4:]
+    stored = await owner_conn.fetchrow(
+        "SELECT key_hash FROM accounts.api_keys WHERE id = $1", created["id"]
+    )
+    assert stored["key_hash"] == tokens.digest(key) and key not in str(dict(stored))
+    listed = expect(await front.get(KEYS, headers=owner.headers), 200)
+    assert [k["id"] for k in listed] == [created["id"]] and "key" not in listed[0]
+
+    access = expect(await exchange(front, key), 200)
+    claims = jwt.decode(access["access_token"], options={"verify_signature": False})
+    assert claims["scp"] == ["members:read", "tenant:read"] and claims["tid"] == str(
+        owner.tenant_id
+    )
+    shown = expect(await front.get(f"{API}/tenant", headers=auth(access["access_token"])), 200)
+    assert shown["id"] == str(owner.tenant_id)
+    members = expect(
+        await front.get(f"{API}/tenant/members", headers=auth(access["access_token"])), 200
+    )
+    assert [m["role"] for m in members] == ["owner"]
+
+    expect(await front.delete(f"{KEYS}/{created['id']}", headers=owner.headers), 204)
+    expect(await exchange(front, key), 401, "unauthenticated")
+    answer = await front.get(f"{API}/tenant", headers=auth(access["access_token"]))
+    expect(answer, 401, "unauthenticated")
+    listed = expect(await front.get(KEYS, headers=owner.headers), 200)
+    assert listed[0]["revoked_at"] is not None
+
+
+async def test_key_works_only_within_its_scopes(front: httpx.AsyncClient, stack: Settings) -> None:
+    owner = await sign_up(front)
+    key = (await create_key(front, owner, "tenant:read"))["key"]
+    headers = auth(expect(await exchange(front, key), 200)["access_token"])
+    answer = await front.patch(f"{API}/tenant", json={"name": "Key rename"}, headers=headers)
+    expect(answer, 403, "insufficient-scope")
+    expect(await front.get(f"{API}/tenant/members", headers=headers), 403, "insufficient-scope")
+    # Keys never manage people or other keys, whatever their scopes.
+    for method, path in [
+        ("GET", KEYS),
+        ("POST", f"{API}/tenant/invitations"),
+        ("GET", f"{API}/me"),
+        ("POST", f"{API}/tenants"),
+    ]:
+        answer = await front.request(method, path, headers=headers, json={})
+        assert answer.status_code in (400, 403), (path, answer.text)
+    expect(await front.get(KEYS, headers=headers), 403, "user-required")
+
+    writer = (await create_key(front, owner, "tenant:write"))["key"]
+    headers = auth(expect(await exchange(front, writer), 200)["access_token"])
+    renamed = await front.patch(f"{API}/tenant", json={"name": "Key rename"}, headers=headers)
+    assert expect(renamed, 200)["name"] == "Key rename"
+
+
+async def test_only_managers_handle_keys(front: httpx.AsyncClient, stack: Settings) -> None:
+    owner = await sign_up(front)
+    member = await join(front, stack, owner)
+    body = {"name": "mine", "scopes": ["tenant:read"]}
+    expect(await front.post(KEYS, json=body, headers=member.headers), 403, "forbidden")
+    expect(await front.get(KEYS, headers=member.headers), 403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    "scopes", [[], ["tenant:read", "root"], ["*"]], ids=["none", "unknown", "wildcard"]
+)
+async def test_bad_scopes(front: httpx.AsyncClient, scopes: list[str]) -> None:
+    owner = await sign_up(front)
+    answer = await front.post(KEYS, json={"name": "k", "scopes": scopes}, headers=owner.headers)
+    assert expect(answer, 422, "invalid-field")["field"] == "scopes"
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["nonsense", "ak_zz_abc", f"ak_{'0' * 32}_guess", "ak_" + "f" * 32],
+    ids=["garbage", "bad-tenant", "unknown", "no-secret"],
+)
+async def test_unknown_keys_are_refused(front: httpx.AsyncClient, key: str) -> None:
+    expect(await exchange(front, key), 401, "unauthenticated")
+
+
+async def test_tampered_key_is_refused(front: httpx.AsyncClient) -> None:
+    owner = await sign_up(front)
+    key = (await create_key(front, owner, "tenant:read"))["key"]
+    expect(await exchange(front, key[:-1] + ("A" if key[-1] != "A" else "B")), 401)
