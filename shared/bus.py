@@ -2,6 +2,11 @@
 
 Retries back off exponentially; a message that keeps failing lands in the queue's dead-letter set
 (`<namespace>:<queue>.XQ`), which `dead_letters` lists for admins.
+
+A service may also declare timers (`<service>.timers`, same queue): delayed messages for work due
+later (expire a request, complete a booking). A timer re-reads the database when it runs, so
+running late, early or twice is harmless; a timer lost with Redis is the owning service's
+periodic sweep's job to catch up on.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeAlias, cast
 
 import dramatiq
@@ -31,6 +36,13 @@ MAX_BACKOFF_MS = 60_000
 Handler: TypeAlias = Callable[[AsyncSession, Any, datetime], Awaitable[None]]
 """(session, event, occurred_at): occurred_at lets projections ignore stale, late events."""
 Handlers: TypeAlias = Mapping[type[Event], Handler]
+Timer: TypeAlias = Callable[[Database, dict[str, Any]], Awaitable[datetime | None]]
+"""(database, args) -> when to run again (not due yet), or None when done."""
+Timers: TypeAlias = Mapping[str, Timer]
+Sweep: TypeAlias = Callable[[Database], Awaitable[int]]
+"""Finds and does overdue timed work straight from the database; returns how much it did."""
+MAX_DELAY_MS = 6 * 24 * 3600 * 1000
+"""Dramatiq's Redis broker refuses delays of 7 days or more: longer waits run early, re-arm."""
 log = logging.getLogger("alliance.bus")
 
 
@@ -38,13 +50,19 @@ def actor_name(service: str) -> str:
     return f"{service}.events"
 
 
+def timers_actor_name(service: str) -> str:
+    return f"{service}.timers"
+
+
 class Bus:
     """Publishing side of the queue, used by outbox relays."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, namespace: str = NAMESPACE) -> None:
+        """`namespace` prefixes every key, so several stacks (e.g. test runs) share one Redis."""
+        self.namespace = namespace
         self.broker = RedisBroker(  # type: ignore[no-untyped-call]
             url=redis_url,
-            namespace=NAMESPACE,
+            namespace=namespace,
             socket_connect_timeout=2,
             socket_timeout=5,
         )
@@ -69,10 +87,27 @@ class Bus:
         """Enqueue to every consumer of each event; runs the blocking client off the loop."""
         await asyncio.to_thread(self._enqueue, list(envelopes))
 
+    def _schedule(self, service: str, timer: str, args: dict[str, Any], at: datetime) -> None:
+        delay = int((at - datetime.now(UTC)).total_seconds() * 1000)
+        self.broker.enqueue(
+            dramatiq.Message(
+                queue_name=service,
+                actor_name=timers_actor_name(service),
+                args=(timer, args),
+                kwargs={},
+                options={},
+            ),
+            delay=min(max(delay, 0), MAX_DELAY_MS),
+        )
+
+    async def schedule(self, service: str, timer: str, args: dict[str, Any], at: datetime) -> None:
+        """Run `service`'s `timer` with JSON-able `args` at `at` (or soon after)."""
+        await asyncio.to_thread(self._schedule, service, timer, args, at)
+
     def dead_letters(self, queue: str) -> list[dict[str, Any]]:
         """Messages that exhausted their retries, oldest first."""
         client = self.broker.client
-        key = f"{NAMESPACE}:{queue}.XQ"
+        key = f"{self.namespace}:{queue}.XQ"
         ids = cast("list[bytes]", client.zrange(key, 0, -1))
         if not ids:
             return []
@@ -124,4 +159,32 @@ def declare_consumer(
         min_backoff=min_backoff_ms,
         max_backoff=MAX_BACKOFF_MS,
     )(handle)
+    return actor
+
+
+def declare_timers(
+    bus: Bus,
+    service: str,
+    timers: Timers,
+    database: Callable[[], Database],
+    *,
+    max_retries: int,
+    min_backoff_ms: int,
+) -> dramatiq.Actor[Any, Any]:
+    """The actor that runs `service`'s timers; one not due yet is scheduled again."""
+
+    async def run(timer: str, args: dict[str, Any]) -> None:
+        again = await timers[timer](database(), args)
+        if again is not None:
+            await bus.schedule(service, timer, args, again)
+
+    run.__name__ = f"{service}_timers"
+    actor: dramatiq.Actor[Any, Any] = dramatiq.actor(
+        actor_name=timers_actor_name(service),
+        queue_name=service,
+        broker=bus.broker,
+        max_retries=max_retries,
+        min_backoff=min_backoff_ms,
+        max_backoff=MAX_BACKOFF_MS,
+    )(run)
     return actor

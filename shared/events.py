@@ -83,14 +83,14 @@ class TenantUpdated(Event, frozen=True, kw_only=True):
 
 class TenantSuspended(Event, frozen=True, kw_only=True):
     type = "tenant.suspended.v1"
-    consumers = ("directory",)
+    consumers = ("directory", "booking")
     tenant_id: UUID
     reason: str
 
 
 class TenantReinstated(Event, frozen=True, kw_only=True):
     type = "tenant.reinstated.v1"
-    consumers = ("directory",)
+    consumers = ("directory", "booking")
     tenant_id: UUID
 
 
@@ -142,19 +142,19 @@ class ResourceSnapshot(msgspec.Struct, frozen=True, kw_only=True):
 
 class ResourcePublished(Event, frozen=True, kw_only=True):
     type = "resource.published.v1"
-    consumers = ()
+    consumers = ("booking",)
     resource: ResourceSnapshot
 
 
 class ResourceUpdated(Event, frozen=True, kw_only=True):
     type = "resource.updated.v1"
-    consumers = ()
+    consumers = ("booking",)
     resource: ResourceSnapshot
 
 
 class ResourceUnpublished(Event, frozen=True, kw_only=True):
     type = "resource.unpublished.v1"
-    consumers = ()
+    consumers = ("booking",)
     resource_id: UUID
     tenant_id: UUID
     version: int
@@ -163,8 +163,149 @@ class ResourceUnpublished(Event, frozen=True, kw_only=True):
 
 class AllianceMembershipChanged(Event, frozen=True, kw_only=True):
     type = "alliance.membership_changed.v1"
-    consumers = ()
+    consumers = ("booking",)
     alliance_id: UUID
     tenant_id: UUID
     status: str
     """member | left | removed; member prices apply only while `member`."""
+
+
+# booking --------------------------------------------------------------------------------------
+
+
+class BookingFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What billing needs of a booking to charge, capture, refund and pay out the provider."""
+
+    booking_id: UUID
+    customer_tenant_id: UUID
+    provider_tenant_id: UUID
+    resource_id: UUID
+    status: str
+    """The state after the change the event reports."""
+    amount: int
+    """Minor units of `currency`; 0 for a free resource (no payment step)."""
+    currency: str
+    starts_at: datetime
+    ends_at: datetime
+    units: int
+    quantity: int
+    cancellation_policy: str
+    """flexible | moderate | strict"""
+
+
+class BookingRequested(Event, frozen=True, kw_only=True):
+    """A customer asked for a slot; a paid booking now awaits its payment authorisation."""
+
+    type = "booking.requested.v1"
+    consumers = ()
+    booking: BookingFacts
+    instant: bool
+
+
+class BookingAccepted(Event, frozen=True, kw_only=True):
+    """The provider (or instant booking) accepted: billing captures the authorised payment."""
+
+    type = "booking.accepted.v1"
+    consumers = ()
+    booking: BookingFacts
+
+
+class BookingConfirmed(Event, frozen=True, kw_only=True):
+    """Accepted and paid (or free): the slot is firmly held."""
+
+    type = "booking.confirmed.v1"
+    consumers = ()
+    booking: BookingFacts
+
+
+class BookingDeclined(Event, frozen=True, kw_only=True):
+    """The provider said no: billing releases the authorisation."""
+
+    type = "booking.declined.v1"
+    consumers = ()
+    booking: BookingFacts
+    message: str
+
+
+class BookingExpired(Event, frozen=True, kw_only=True):
+    """Nobody paid or answered in time; the slot is free again."""
+
+    type = "booking.expired.v1"
+    consumers = ()
+    booking: BookingFacts
+    previous_status: str
+
+
+class BookingCancelled(Event, frozen=True, kw_only=True):
+    """One side cancelled; `refund_amount` of the paid amount goes back under `refund_rule`."""
+
+    type = "booking.cancelled.v1"
+    consumers = ()
+    booking: BookingFacts
+    previous_status: str
+    cancelled_by_tenant_id: UUID | None
+    """None when the platform cancelled (a failed payment)."""
+    refund_amount: int
+    refund_rule: str
+
+
+class BookingCompleted(Event, frozen=True, kw_only=True):
+    """The booking's end has passed: billing may pay out, both sides may review."""
+
+    type = "booking.completed.v1"
+    consumers = ()
+    booking: BookingFacts
+
+
+class ReviewPosted(Event, frozen=True, kw_only=True):
+    """One side reviewed the other after a completed booking (directory aggregates ratings)."""
+
+    type = "review.posted.v1"
+    consumers = ()
+    review_id: UUID
+    booking_id: UUID
+    resource_id: UUID
+    author_tenant_id: UUID
+    subject_tenant_id: UUID
+    subject_role: str
+    """provider | customer: which side of the booking is being rated."""
+    stars: int
+    text: str
+
+
+# billing --------------------------------------------------------------------------------------
+
+
+class PaymentFacts(msgspec.Struct, frozen=True, kw_only=True):
+    payment_id: str
+    booking_id: UUID
+    provider_tenant_id: UUID
+    customer_tenant_id: UUID
+    amount: int
+    currency: str
+
+
+class PaymentAuthorized(Event, frozen=True, kw_only=True):
+    type = "payment.authorized.v1"
+    consumers = ("booking",)
+    payment: PaymentFacts
+
+
+class PaymentCaptured(Event, frozen=True, kw_only=True):
+    type = "payment.captured.v1"
+    consumers = ("booking",)
+    payment: PaymentFacts
+
+
+class PaymentFailed(Event, frozen=True, kw_only=True):
+    type = "payment.failed.v1"
+    consumers = ("booking",)
+    payment: PaymentFacts
+    reason: str
+
+
+class PaymentRefunded(Event, frozen=True, kw_only=True):
+    type = "payment.refunded.v1"
+    consumers = ("booking",)
+    payment: PaymentFacts
+    refunded_amount: int

@@ -1,0 +1,296 @@
+"""Booking rules without I/O: the state machine, quotes, refund policies and free slots.
+
+Everything here is a pure function of its arguments so it can be tested exhaustively (including
+property-based tests) and reused by routes, event handlers and timers alike.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+import msgspec
+
+from shared.availability import Availability, is_open, opening_windows
+from shared.events import BookingRules, ResourceSnapshot
+
+# States ---------------------------------------------------------------------------------------
+
+PENDING_PAYMENT = "pending_payment"
+REQUESTED = "requested"
+ACCEPTED = "accepted"
+CONFIRMED = "confirmed"
+COMPLETED = "completed"
+DECLINED = "declined"
+EXPIRED = "expired"
+CANCELLED = "cancelled"
+BLOCKED = "blocked"
+"""A provider's own block of time: holds units like a booking, never involves a customer."""
+
+STATUSES = (
+    PENDING_PAYMENT,
+    REQUESTED,
+    ACCEPTED,
+    CONFIRMED,
+    COMPLETED,
+    DECLINED,
+    EXPIRED,
+    CANCELLED,
+    BLOCKED,
+)
+HOLDING = (PENDING_PAYMENT, REQUESTED, ACCEPTED, CONFIRMED, COMPLETED, BLOCKED)
+"""States whose units the exclusion constraint keeps from overlapping."""
+EXPIRING = (PENDING_PAYMENT, REQUESTED)
+"""States that lapse at `expires_at`: an unpaid hold, an unanswered request."""
+
+TRANSITIONS: Mapping[tuple[str, str], str] = {
+    (PENDING_PAYMENT, "authorize"): REQUESTED,
+    (PENDING_PAYMENT, "fail"): CANCELLED,
+    (PENDING_PAYMENT, "expire"): EXPIRED,
+    (PENDING_PAYMENT, "cancel"): CANCELLED,
+    (REQUESTED, "accept"): ACCEPTED,
+    (REQUESTED, "decline"): DECLINED,
+    (REQUESTED, "expire"): EXPIRED,
+    (REQUESTED, "cancel"): CANCELLED,
+    (ACCEPTED, "capture"): CONFIRMED,
+    (ACCEPTED, "fail"): CANCELLED,
+    (ACCEPTED, "cancel"): CANCELLED,
+    (CONFIRMED, "cancel"): CANCELLED,
+    (CONFIRMED, "complete"): COMPLETED,
+    (BLOCKED, "cancel"): CANCELLED,
+}
+"""(state, action) -> next state. Anything not listed is illegal.
+
+Paid: pending_payment -authorize-> requested -accept-> accepted -capture-> confirmed -complete->
+completed. Free resources skip payment: they start at requested (or confirmed when instant) and
+`accept` lands directly on confirmed.
+"""
+
+
+class IllegalTransition(Exception):
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(f"Cannot {action} a booking that is {status}.")
+        self.status, self.action = status, action
+
+
+def next_status(status: str, action: str, *, free: bool) -> str:
+    """The state `action` leads to from `status`, or IllegalTransition."""
+    target = TRANSITIONS.get((status, action))
+    if target is None:
+        raise IllegalTransition(status, action)
+    return CONFIRMED if free and target == ACCEPTED else target
+
+
+def initial_status(*, free: bool, instant: bool) -> str:
+    if not free:
+        return PENDING_PAYMENT
+    return CONFIRMED if instant else REQUESTED
+
+
+# Requests and quotes ----------------------------------------------------------------------------
+
+
+class InvalidBooking(ValueError):
+    """A request the resource's rules cannot accept; `field` names what to change."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_window(
+    resource: ResourceSnapshot,
+    start: datetime,
+    end: datetime,
+    units: int,
+    quantity: int,
+    now: datetime,
+) -> None:
+    """Raise InvalidBooking unless the window fits the hours, lead time, durations and capacity."""
+    rules = resource.rules
+    if end <= start:
+        raise InvalidBooking("end", "The end must come after the start.")
+    if start < now + timedelta(minutes=rules.lead_minutes):
+        raise InvalidBooking("start", f"Book at least {rules.lead_minutes} minutes ahead.")
+    length = (end - start) / timedelta(minutes=1)
+    if not rules.min_minutes <= length <= rules.max_minutes:
+        raise InvalidBooking(
+            "end", f"Book between {rules.min_minutes} and {rules.max_minutes} minutes."
+        )
+    if not 1 <= units <= resource.capacity:
+        raise InvalidBooking("units", f"Choose between 1 and {resource.capacity} units.")
+    if quantity < 1 or (quantity > 1 and resource.kind != "subcontract"):
+        raise InvalidBooking("quantity", "A quantity above 1 is for subcontract work only.")
+    if not is_open(resource.availability, start, end):
+        raise InvalidBooking("start", "The resource is not open for the whole window.")
+
+
+class Quote(msgspec.Struct, frozen=True, kw_only=True):
+    amount: int
+    currency: str
+    unit_price: int
+    price_unit: str
+    billed: int
+    """How many price units are charged (hours, days or pieces), per booked unit."""
+    units: int
+    member_price: bool
+    instant: bool
+    cancellation_policy: str
+    cancellation_rule: str
+
+
+def billed_count(price_unit: str, start: datetime, end: datetime, quantity: int) -> int:
+    """Started hours and days are charged whole; per-unit prices charge the quantity."""
+    length = end - start
+    if price_unit == "hour":
+        return math.ceil(length / timedelta(hours=1))
+    if price_unit == "day":
+        return math.ceil(length / timedelta(days=1))
+    return quantity
+
+
+def quote(
+    resource: ResourceSnapshot,
+    start: datetime,
+    end: datetime,
+    units: int,
+    quantity: int,
+    *,
+    member: bool,
+) -> Quote:
+    """The price the customer will pay: member price when they share an alliance with it."""
+    use_member = member and resource.member_price_amount is not None
+    unit_price = (
+        resource.member_price_amount
+        if use_member and resource.member_price_amount is not None
+        else resource.price_amount
+    )
+    billed = billed_count(resource.price_unit, start, end, quantity)
+    policy = resource.rules.cancellation_policy
+    return Quote(
+        amount=unit_price * billed * units,
+        currency=resource.currency,
+        unit_price=unit_price,
+        price_unit=resource.price_unit,
+        billed=billed,
+        units=units,
+        member_price=use_member,
+        instant=resource.rules.instant_book,
+        cancellation_policy=policy,
+        cancellation_rule=policy_rule(policy),
+    )
+
+
+# Cancellation -----------------------------------------------------------------------------------
+
+POLICIES: Mapping[str, tuple[tuple[timedelta, int], ...]] = {
+    "flexible": ((timedelta(hours=24), 100),),
+    "moderate": ((timedelta(days=5), 100), (timedelta(hours=24), 50)),
+    "strict": ((timedelta(days=7), 50),),
+}
+"""Per policy, (notice before the start, percent refunded) from the longest notice down."""
+
+
+def _notice(delta: timedelta) -> str:
+    hours = int(delta / timedelta(hours=1))
+    return f"{hours // 24} days" if hours % 24 == 0 and hours > 24 else f"{hours} hours"
+
+
+def policy_rule(policy: str) -> str:
+    """The policy in one sentence, shown before booking and on every refund."""
+    parts = [
+        f"{'Full' if percent == 100 else f'{percent}%'} refund if cancelled at least "
+        f"{_notice(notice)} before the start"
+        for notice, percent in POLICIES[policy]
+    ]
+    return "; ".join(parts) + "; no refund after that."
+
+
+class Refund(msgspec.Struct, frozen=True, kw_only=True):
+    amount: int
+    rule: str
+
+
+def refund(
+    policy: str, paid: int, starts_at: datetime, cancelled_at: datetime, *, by_provider: bool
+) -> Refund:
+    """What goes back to the customer of `paid` (captured) minor units."""
+    if paid == 0:
+        return Refund(amount=0, rule="Nothing was charged, so nothing is refunded.")
+    if by_provider:
+        return Refund(amount=paid, rule="Cancelled by the provider: full refund.")
+    notice = starts_at - cancelled_at
+    percent = next((p for needed, p in POLICIES[policy] if notice >= needed), 0)
+    return Refund(amount=paid * percent // 100, rule=policy_rule(policy))
+
+
+# Free slots -------------------------------------------------------------------------------------
+
+
+class Slot(msgspec.Struct, frozen=True, kw_only=True):
+    start: datetime
+    end: datetime
+    free_units: int
+
+
+Busy = tuple[datetime, datetime, int]
+"""(start, end, units) of something holding the resource."""
+
+
+def _usage_steps(busy: Iterable[Busy]) -> tuple[list[datetime], list[int]]:
+    """Step function of units in use: from times[i] on, levels[i] units are taken."""
+    deltas: dict[datetime, int] = {}
+    for start, end, units in busy:
+        deltas[start] = deltas.get(start, 0) + units
+        deltas[end] = deltas.get(end, 0) - units
+    times = sorted(deltas)
+    levels, level = [], 0
+    for moment in times:
+        level += deltas[moment]
+        levels.append(level)
+    return times, levels
+
+
+def free_slots(
+    availability: Availability,
+    rules: BookingRules,
+    capacity: int,
+    busy: Iterable[Busy],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> list[Slot]:
+    """Maximal open stretches with a constant number of free units, bookable from `now`.
+
+    Stretches start no earlier than the lead time allows; a run of free time shorter than the
+    minimum booking length is left out, as nothing could be booked in it.
+    """
+    begin = max(start, now + timedelta(minutes=rules.lead_minutes))
+    if begin >= end:
+        return []
+    times, levels = _usage_steps(busy)
+    shortest = timedelta(minutes=rules.min_minutes)
+    slots: list[Slot] = []
+    for window_start, window_end in opening_windows(availability, begin, end):
+        first = bisect.bisect_right(times, window_start)
+        cuts = [window_start, *times[first : bisect.bisect_left(times, window_end)], window_end]
+        run: list[Slot] = []
+        for i in range(len(cuts) - 1):
+            index = first + i - 1
+            free = capacity - (levels[index] if index >= 0 else 0)
+            piece = Slot(start=cuts[i], end=cuts[i + 1], free_units=free)
+            if free <= 0:
+                slots.extend(_keep(run, shortest))
+                run = []
+            elif run and run[-1].free_units == free:
+                run[-1] = Slot(start=run[-1].start, end=piece.end, free_units=free)
+            else:
+                run.append(piece)
+        slots.extend(_keep(run, shortest))
+    return slots
+
+
+def _keep(run: list[Slot], shortest: timedelta) -> list[Slot]:
+    return run if run and run[-1].end - run[0].start >= shortest else []

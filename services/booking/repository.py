@@ -1,0 +1,348 @@
+"""Booking queries and state changes; each takes the caller's AsyncSession (one transaction)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import Select, and_, func, insert, or_, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.booking import domain
+from services.booking.config import booking_settings
+from services.booking.models import (
+    AllianceMember,
+    Booking,
+    BookingUnit,
+    Resource,
+    Tenant,
+    outbox,
+)
+from shared.errors import Conflict, NotFound, Problem
+from shared.events import (
+    BookingAccepted,
+    BookingCancelled,
+    BookingCompleted,
+    BookingConfirmed,
+    BookingDeclined,
+    BookingExpired,
+    BookingFacts,
+    BookingRequested,
+    Event,
+    ResourceSnapshot,
+)
+from shared.outbox import emit
+
+EXCLUSION_VIOLATION = "23P01"
+
+
+class SlotTaken(Conflict):
+    def __init__(self) -> None:
+        super().__init__("slot-taken", "Not enough units are free in that window any more.")
+
+
+async def act_for(session: AsyncSession, tenant_id: UUID) -> None:
+    """Event handlers act for the provider named in the event, whoever the envelope names."""
+    await session.execute(
+        text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant_id)}
+    )
+
+
+# Projection -------------------------------------------------------------------------------------
+
+
+async def listed_resource(session: AsyncSession, resource_id: UUID) -> ResourceSnapshot:
+    """The published snapshot of a resource, or 404 when booking does not know it (any more)."""
+    row = await session.scalar(select(Resource).where(Resource.id == resource_id, Resource.listed))
+    if row is None:
+        raise NotFound("resource")
+    return msgspec.convert(row.snapshot, ResourceSnapshot)
+
+
+async def suspended(session: AsyncSession, tenant_ids: Sequence[UUID]) -> bool:
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Tenant)
+        .where(Tenant.tenant_id.in_(tenant_ids), Tenant.suspended)
+    )
+    return bool(found)
+
+
+async def is_member(session: AsyncSession, tenant_id: UUID, alliance_ids: Sequence[UUID]) -> bool:
+    if not alliance_ids:
+        return False
+    found = await session.scalar(
+        select(func.count())
+        .select_from(AllianceMember)
+        .where(
+            AllianceMember.tenant_id == tenant_id,
+            AllianceMember.alliance_id.in_(alliance_ids),
+            AllianceMember.status == "member",
+        )
+    )
+    return bool(found)
+
+
+async def visible_resource(
+    session: AsyncSession, resource_id: UUID, tenant_id: UUID
+) -> tuple[ResourceSnapshot, bool]:
+    """A resource the tenant may see, and whether it gets member prices; alliance-only is 404."""
+    resource = await listed_resource(session, resource_id)
+    member = await is_member(session, tenant_id, resource.alliance_ids)
+    if resource.visibility == "alliance" and not member and resource.tenant_id != tenant_id:
+        raise NotFound("resource")
+    if await suspended(session, [resource.tenant_id]):
+        raise NotFound("resource")
+    return resource, member
+
+
+# Occupancy --------------------------------------------------------------------------------------
+
+
+async def occupancy(
+    session: AsyncSession, resource_id: UUID, start: datetime, end: datetime
+) -> list[tuple[int, datetime, datetime]]:
+    """(unit, start, end) held on the resource, whoever holds it (through a definer function:
+    the caller's row-level security would hide other customers' bookings)."""
+    rows = await session.execute(
+        text("SELECT unit, starts_at, ends_at FROM booking.occupancy(:resource, :start, :end)"),
+        {"resource": resource_id, "start": start, "end": end},
+    )
+    return [(row.unit, row.starts_at, row.ends_at) for row in rows]
+
+
+async def hold_units(session: AsyncSession, booking: Booking, capacity: int) -> None:
+    """Give the booking concrete free units; the exclusion constraint settles races.
+
+    Units seen free are tried; if a concurrent booking took one first, the insert fails on the
+    constraint, we look again and retry, and report SlotTaken once too few are left.
+    """
+    for _ in range(capacity + 1):
+        held = await occupancy(session, booking.resource_id, booking.starts_at, booking.ends_at)
+        taken = {unit for unit, _, _ in held}
+        free = [unit for unit in range(1, capacity + 1) if unit not in taken]
+        if len(free) < booking.units:
+            raise SlotTaken()
+        rows = [
+            {
+                "tenant_id": booking.tenant_id,
+                "booking_id": booking.id,
+                "unit": unit,
+                "customer_tenant_id": booking.customer_tenant_id,
+                "resource_id": booking.resource_id,
+                "during": Range(booking.starts_at, booking.ends_at, bounds="[)"),
+                "status": booking.status,
+            }
+            for unit in free[: booking.units]
+        ]
+        try:
+            async with session.begin_nested():
+                await session.execute(insert(BookingUnit), rows)
+            return
+        except IntegrityError as exc:
+            if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
+                raise
+    raise SlotTaken()
+
+
+async def add_booking(session: AsyncSession, booking: Booking, capacity: int) -> None:
+    """Insert the booking with its units and announce it (requested, and confirmed if so)."""
+    session.add(booking)
+    await session.flush()
+    await hold_units(session, booking, capacity)
+    if booking.kind == "block":
+        return
+    await emit(
+        session,
+        outbox,
+        BookingRequested(booking=facts(booking), instant=booking.instant),
+        booking.tenant_id,
+    )
+    if booking.status == domain.CONFIRMED:
+        await emit(session, outbox, BookingConfirmed(booking=facts(booking)), booking.tenant_id)
+
+
+# Bookings ---------------------------------------------------------------------------------------
+
+
+def facts(booking: Booking) -> BookingFacts:
+    return BookingFacts(
+        booking_id=booking.id,
+        customer_tenant_id=booking.customer_tenant_id,
+        provider_tenant_id=booking.tenant_id,
+        resource_id=booking.resource_id,
+        status=booking.status,
+        amount=booking.amount,
+        currency=booking.currency,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        units=booking.units,
+        quantity=booking.quantity,
+        cancellation_policy=booking.cancellation_policy,
+    )
+
+
+async def party_booking(
+    session: AsyncSession, booking_id: UUID, tenant_id: UUID | None = None, *, lock: bool = False
+) -> Booking | None:
+    """The booking if `tenant_id` (default: the transaction's tenant) is one of its parties."""
+    query = select(Booking).where(Booking.id == booking_id)
+    if tenant_id is not None:
+        query = query.where(
+            or_(Booking.tenant_id == tenant_id, Booking.customer_tenant_id == tenant_id)
+        )
+    if lock:
+        query = query.with_for_update()
+    booking: Booking | None = await session.scalar(query)
+    return booking
+
+
+async def booking_of(
+    session: AsyncSession, booking_id: UUID, tenant_id: UUID, *, lock: bool = False
+) -> Booking:
+    booking = await party_booking(session, booking_id, tenant_id, lock=lock)
+    if booking is None:
+        raise NotFound("booking")
+    return booking
+
+
+def expiry(status: str, now: datetime) -> datetime | None:
+    settings = booking_settings()
+    if status == domain.PENDING_PAYMENT:
+        return now + settings.hold
+    if status == domain.REQUESTED:
+        return now + settings.request
+    return None
+
+
+async def change(
+    session: AsyncSession,
+    booking: Booking,
+    action: str,
+    *,
+    now: datetime,
+    by: UUID | None = None,
+    message: str = "",
+) -> None:
+    """Apply `action` (domain.TRANSITIONS), keep the units' status in step, emit the event.
+
+    An illegal action is a 409 naming the current state; nothing changes.
+    """
+    previous = booking.status
+    try:
+        booking.status = domain.next_status(previous, action, free=booking.amount == 0)
+    except domain.IllegalTransition as exc:
+        raise Conflict(
+            "illegal-transition", str(exc), current_status=previous, action=action
+        ) from exc
+    booking.expires_at = expiry(booking.status, now)
+    booking.updated_at = now
+    if booking.status == domain.CANCELLED:
+        paid = booking.amount if previous == domain.CONFIRMED else 0
+        refund = domain.refund(
+            booking.cancellation_policy,
+            paid,
+            booking.starts_at,
+            now,
+            by_provider=by == booking.tenant_id,
+        )
+        booking.refund_amount, booking.refund_rule = refund.amount, refund.rule
+        booking.cancelled_by = by
+    await session.execute(
+        update(BookingUnit)
+        .where(BookingUnit.tenant_id == booking.tenant_id, BookingUnit.booking_id == booking.id)
+        .values(status=booking.status)
+    )
+    event = _event_for(booking, previous, by=by, message=message)
+    if event is not None and booking.kind == "booking":
+        await emit(session, outbox, event, booking.tenant_id)
+
+
+def _event_for(booking: Booking, previous: str, *, by: UUID | None, message: str) -> Event | None:
+    booking_facts = facts(booking)
+    match booking.status:
+        case domain.ACCEPTED:
+            return BookingAccepted(booking=booking_facts)
+        case domain.CONFIRMED:
+            return BookingConfirmed(booking=booking_facts)
+        case domain.DECLINED:
+            return BookingDeclined(booking=booking_facts, message=message)
+        case domain.EXPIRED:
+            return BookingExpired(booking=booking_facts, previous_status=previous)
+        case domain.COMPLETED:
+            return BookingCompleted(booking=booking_facts)
+        case domain.CANCELLED:
+            return BookingCancelled(
+                booking=booking_facts,
+                previous_status=previous,
+                cancelled_by_tenant_id=by,
+                refund_amount=booking.refund_amount,
+                refund_rule=booking.refund_rule or "",
+            )
+    return None
+
+
+# Lists ------------------------------------------------------------------------------------------
+
+
+def encode_cursor(booking: Booking) -> str:
+    raw = f"{booking.starts_at.isoformat()}|{booking.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        start, _, booking_id = raw.partition("|")
+        return datetime.fromisoformat(start), UUID(booking_id)
+    except (ValueError, binascii.Error) as exc:
+        raise Problem(400, "bad-cursor", "The cursor is not one this API handed out.") from exc
+
+
+def bookings_query(
+    tenant_id: UUID,
+    role: str,
+    *,
+    status: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Select[tuple[Booking]]:
+    """Ordered by (start, id) so a cursor stays stable while bookings are added or change."""
+    if role == "customer":
+        query = select(Booking).where(
+            Booking.customer_tenant_id == tenant_id, Booking.kind == "booking"
+        )
+    else:
+        query = select(Booking).where(Booking.tenant_id == tenant_id)
+    if status is not None:
+        query = query.where(Booking.status == status)
+    if start is not None:
+        query = query.where(Booking.ends_at > start)
+    if end is not None:
+        query = query.where(Booking.starts_at < end)
+    if cursor is not None:
+        after = decode_cursor(cursor)
+        query = query.where(tuple_(Booking.starts_at, Booking.id) > after)
+    return query.order_by(Booking.starts_at, Booking.id).limit(limit)
+
+
+def calendar_query(tenant_id: UUID, resource_id: UUID | None) -> Select[tuple[Booking]]:
+    """What a feed shows: bookings and blocks that hold time, of one resource or the tenant."""
+    parties = (
+        and_(Booking.tenant_id == tenant_id, Booking.resource_id == resource_id)
+        if resource_id is not None
+        else or_(Booking.tenant_id == tenant_id, Booking.customer_tenant_id == tenant_id)
+    )
+    return (
+        select(Booking)
+        .where(parties, Booking.status.in_(domain.HOLDING))
+        .order_by(Booking.starts_at, Booking.id)
+    )
