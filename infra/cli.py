@@ -78,7 +78,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from shared.bus import Bus
 
-    bus = Bus(load_settings().redis_url)
+    settings = load_settings()
+    bus = Bus(settings.redis_url, settings.queue_namespace)
     for queue in args.queue or SERVICES:
         for message in bus.dead_letters(queue):
             print(json.dumps({"queue": queue, **message}))

@@ -124,7 +124,7 @@ def create_service_app(
             name=name,
             settings=cfg,
             db=Database(cfg.app_database_url),
-            bus=Bus(cfg.redis_url),
+            bus=Bus(cfg.redis_url, cfg.queue_namespace),
             verifier=verifier(cfg),
             relay_stop=asyncio.Event(),
         )

@@ -50,6 +50,8 @@ class Settings:
     event_max_retries: int = 8
     """Deliveries of a failing event before it goes to the dead-letter queue."""
     event_min_backoff_ms: int = 500
+    queue_namespace: str = "alliance"
+    """Prefix of the queue's Redis keys; test runs use their own."""
 
     @property
     def mail_dir(self) -> Path:
@@ -87,6 +89,7 @@ def load_settings() -> Settings:
         env=os.environ.get("ALLIANCE_ENV", "development"),
         event_max_retries=int(os.environ.get("ALLIANCE_EVENT_MAX_RETRIES", "8")),
         event_min_backoff_ms=int(os.environ.get("ALLIANCE_EVENT_MIN_BACKOFF_MS", "500")),
+        queue_namespace=os.environ.get("ALLIANCE_QUEUE_NAMESPACE", "alliance"),
     )
 
 

@@ -21,9 +21,10 @@ from infra.embedded import EmbeddedServers, start_postgres, start_redis
 from infra.runner import HTTP_PROCESSES, Processes
 from shared.config import Settings, _runtime_url
 from shared.db import Database
-from tests.support import child_env, free_port, fresh_database, reachable
+from tests.support import child_env, drop_database, free_port, fresh_database, reachable
 
-TEST_DB = "alliance_test"
+TEST_DB = f"alliance_test_{os.getpid()}"
+"""Per run, so several runs on one server (developers, CI, helpers) never meet."""
 
 
 @pytest.fixture(scope="session")
@@ -58,15 +59,20 @@ def settings(tmp_path_factory: pytest.TempPathFactory, embedded: EmbeddedServers
         env="test",
         event_max_retries=2,
         event_min_backoff_ms=100,
+        queue_namespace=f"alliance-test-{os.getpid()}",
     )
 
 
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[Settings]:
-    """A fresh test database with every migration applied, and an empty Redis db."""
+    """A fresh test database with every migration applied; dropped, with this run's queue
+    keys, when the session ends."""
     await fresh_database(settings)
-    redis.Redis.from_url(settings.redis_url).flushdb()
     yield settings
+    await drop_database(settings)
+    client = redis.Redis.from_url(settings.redis_url)
+    for key in client.scan_iter(f"{settings.queue_namespace}*"):
+        client.delete(key)
 
 
 @pytest.fixture(scope="session")

@@ -35,21 +35,25 @@ def free_port() -> int:
         return port
 
 
-def with_database(settings: Settings, name: str) -> Settings:
+def with_database(settings: Settings, suffix: str) -> Settings:
     """The same servers, another database: for tests whose relays must not meet the stack's."""
     parts = urlsplit(settings.database_url)
-    admin = urlunsplit(parts._replace(path=f"/{name}"))
+    admin = urlunsplit(parts._replace(path=f"{parts.path}_{suffix}"))
     return replace(settings, database_url=admin, app_database_url=_runtime_url(admin))
 
 
-async def fresh_database(settings: Settings) -> None:
-    """Drop and re-create the settings' database with every migration applied."""
+async def drop_database(settings: Settings) -> None:
     name = urlsplit(settings.database_url).path.lstrip("/")
     conn = await connect_admin(settings.database_url, "postgres")
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+async def fresh_database(settings: Settings) -> None:
+    """Drop and re-create the settings' database with every migration applied."""
+    await drop_database(settings)
     await migrate(settings)
 
 
@@ -63,6 +67,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         ALLIANCE_ENV="test",
         ALLIANCE_EVENT_MAX_RETRIES=str(settings.event_max_retries),
         ALLIANCE_EVENT_MIN_BACKOFF_MS=str(settings.event_min_backoff_ms),
+        ALLIANCE_QUEUE_NAMESPACE=settings.queue_namespace,
     )
     # The whole suite reaches accounts from one address; tests/accounts/test_rate_limits.py
     # runs its own accounts process with small limits.

@@ -67,7 +67,7 @@ async def test_redelivered_event_changes_nothing(
     renamed = msgspec.structs.replace(
         original, payload={**original.payload, "name": "Renamed by a duplicate"}
     )
-    bus = Bus(stack.redis_url)
+    bus = Bus(stack.redis_url, stack.queue_namespace)
     try:
         await bus.publish([renamed, renamed, renamed])
         await asyncio.to_thread(bus.broker.join, "directory", timeout=15_000)
@@ -88,7 +88,7 @@ async def test_poison_event_lands_in_dead_letter_queue(stack: Settings) -> None:
         consumers = ("directory",)
         note: str
 
-    bus = Bus(stack.redis_url)
+    bus = Bus(stack.redis_url, stack.queue_namespace)
     try:
         envelope = Envelope.wrap(Poison(note="directory has no handler"), None, None)
         await bus.publish([envelope])

@@ -15,6 +15,7 @@ from infra.runner import Processes
 from shared.config import Settings
 from tests.support import (
     child_env,
+    drop_database,
     eventually,
     free_port,
     fresh_database,
@@ -32,7 +33,7 @@ async def test_events_written_while_redis_is_down_all_arrive_once(
     """Own database and Redis: the session stack's relays must not publish these events."""
     redis_proc, redis_url = start_redis(tmp_path)
     settings = replace(
-        with_database(database, "alliance_test_outage"),
+        with_database(database, "outage"),
         redis_url=redis_url,
         service_urls={**database.service_urls, "accounts": f"http://127.0.0.1:{free_port()}"},
     )
@@ -88,6 +89,7 @@ async def test_events_written_while_redis_is_down_all_arrive_once(
     finally:
         await owner_conn.close()
         processes.stop()
+        await drop_database(settings)
         if redis_proc.poll() is None:
             redis_proc.terminate()
             redis_proc.wait(timeout=10)

@@ -159,11 +159,11 @@ class AlliancesController(Controller):
             await session.flush()
             return await _out(session, alliance, tenant_id)
 
-    @post("/{alliance_id:uuid}/accept")
+    @post("/{alliance_id:uuid}/accept", status_code=200)
     async def accept(self, alliance_id: UUID, principal: Principal, db: Database) -> AllianceOut:
         return await self._answer(alliance_id, principal, db, "member")
 
-    @post("/{alliance_id:uuid}/decline")
+    @post("/{alliance_id:uuid}/decline", status_code=200)
     async def decline(self, alliance_id: UUID, principal: Principal, db: Database) -> AllianceOut:
         return await self._answer(alliance_id, principal, db, "declined")
 
@@ -201,7 +201,7 @@ class AlliancesController(Controller):
                 )
             )
 
-    @post("/{alliance_id:uuid}/transfer")
+    @post("/{alliance_id:uuid}/transfer", status_code=200)
     async def transfer(
         self, alliance_id: UUID, data: TransferIn, principal: Principal, db: Database
     ) -> AllianceOut:

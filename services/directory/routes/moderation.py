@@ -61,7 +61,7 @@ class ModerationController(Controller):
             ).all()
             return await render(session, rows, None, reviewer=True)
 
-    @post("/resources/{resource_id:uuid}/approve")
+    @post("/resources/{resource_id:uuid}/approve", status_code=200)
     async def approve(self, resource_id: UUID, principal: Principal, db: Database) -> ResourceOut:
         """Publish a submitted listing, or apply a live listing's pending text and photos."""
         actor = staff(principal)
@@ -95,7 +95,7 @@ class ModerationController(Controller):
             await session.flush()
             return (await render(session, [resource], None, reviewer=True))[0]
 
-    @post("/resources/{resource_id:uuid}/reject")
+    @post("/resources/{resource_id:uuid}/reject", status_code=200)
     async def reject(
         self, resource_id: UUID, data: ReasonIn, principal: Principal, db: Database
     ) -> ResourceOut:
@@ -115,7 +115,7 @@ class ModerationController(Controller):
             await session.flush()
             return (await render(session, [resource], None, reviewer=True))[0]
 
-    @post("/resources/{resource_id:uuid}/unpublish")
+    @post("/resources/{resource_id:uuid}/unpublish", status_code=200)
     async def unpublish(
         self, resource_id: UUID, data: ReasonIn, principal: Principal, db: Database
     ) -> ResourceOut:

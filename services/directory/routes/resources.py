@@ -176,15 +176,15 @@ class ResourcesController(Controller):
             await session.flush()
             return (await render(session, [resource], tenant_id))[0]
 
-    @post("/{resource_id:uuid}/submit")
+    @post("/{resource_id:uuid}/submit", status_code=200)
     async def submit(self, resource_id: UUID, principal: Principal, db: Database) -> ResourceOut:
         return await self._move(resource_id, "submit", principal, db)
 
-    @post("/{resource_id:uuid}/withdraw")
+    @post("/{resource_id:uuid}/withdraw", status_code=200)
     async def withdraw(self, resource_id: UUID, principal: Principal, db: Database) -> ResourceOut:
         return await self._move(resource_id, "withdraw", principal, db)
 
-    @post("/{resource_id:uuid}/unpublish")
+    @post("/{resource_id:uuid}/unpublish", status_code=200)
     async def unpublish(self, resource_id: UUID, principal: Principal, db: Database) -> ResourceOut:
         return await self._move(resource_id, "unpublish", principal, db)
 
