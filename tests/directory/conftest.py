@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -71,13 +70,12 @@ def listing(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture(scope="session")
-async def moderator(stack: Settings) -> AsyncIterator[Actor]:
-    """A platform moderator, made the way `alliance staff add` makes one."""
-    email = f"{unique('mod')}@alliance.example"
+async def staff_member(stack: Settings, role: str) -> Actor:
+    """Platform staff, made the way `alliance staff add` makes them."""
+    email = f"{unique(role)}@alliance.example"
     db = Database(stack.app_database_url, pool_size=1)
     try:
-        await add_staff(db, email, "moderator", name="Mo Derator", password=PASSWORD)
+        await add_staff(db, email, role, name=f"Platform {role}", password=PASSWORD)
     finally:
         await db.close()
     async with httpx.AsyncClient(base_url=stack.service_url("web"), timeout=30) as http:
@@ -85,7 +83,17 @@ async def moderator(stack: Settings) -> AsyncIterator[Actor]:
             "/api/accounts/sessions", json={"email": email, "password": PASSWORD}
         )
     token = expect(answer, 201)["access_token"]
-    yield Actor(headers={"authorization": f"Bearer {token}"}, tenant_id=None, slug=None)
+    return Actor(headers={"authorization": f"Bearer {token}"}, tenant_id=None, slug=None)
+
+
+@pytest.fixture(scope="session")
+async def moderator(stack: Settings) -> Actor:
+    return await staff_member(stack, "moderator")
+
+
+@pytest.fixture(scope="session")
+async def platform_admin(stack: Settings) -> Actor:
+    return await staff_member(stack, "admin")
 
 
 async def published(
