@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
 import httpx
 
+from services.booking import timers
 from shared.bus import Bus
+from shared.db import Database
 from shared.events import PaymentAuthorized, PaymentCaptured, PaymentFailed
 from tests.booking.helpers import (
     book,
@@ -96,3 +102,162 @@ async def test_failed_payment_cancels_and_releases_the_slot(
     await publish(bus, PaymentFailed(payment=payment(booking), reason="card_declined"))
     await status_becomes(front, customer, booking["id"], "cancelled")
     assert (await book(front, customer, resource, **slot)).status_code == 201
+
+
+async def test_paid_instant_booking_is_accepted_on_authorisation(
+    front: httpx.AsyncClient, bus: Bus, owner_conn: asyncpg.Connection
+) -> None:
+    provider, customer = await business(front), await business(front)
+    resource = await listed(front, bus, provider, customer, price_amount=1000)
+    booking = await booked(front, customer, resource, **window(days_ahead(6), 10, 11))
+    paid = payment(booking)
+    await publish(bus, PaymentAuthorized(payment=paid))
+    await status_becomes(front, customer, booking["id"], "accepted")
+    await publish(bus, PaymentCaptured(payment=paid))
+    await status_becomes(front, provider, booking["id"], "confirmed")
+    cancelled = await front.post(
+        f"/api/booking/bookings/{booking['id']}/cancel",
+        json={"message": "Our oven broke"},
+        headers=provider.headers,
+    )
+    assert cancelled.json()["refund_amount"] == 1000, "a provider's cancellation refunds all"
+    types = await owner_conn.fetch(
+        "SELECT type FROM booking.outbox WHERE envelope->'payload'->'booking'->>'booking_id' = $1"
+        " ORDER BY seq",
+        booking["id"],
+    )
+    assert [t["type"] for t in types] == [
+        "booking.requested.v1",
+        "booking.accepted.v1",
+        "booking.confirmed.v1",
+        "booking.cancelled.v1",
+    ]
+
+
+async def test_declined_request_keeps_the_message_in_the_thread(
+    front: httpx.AsyncClient, bus: Bus
+) -> None:
+    provider, customer = await business(front), await business(front)
+    resource = await listed(front, bus, provider, customer, instant_book=False)
+    booking = await booked(
+        front, customer, resource, message="Can we start early?", **window(days_ahead(3), 9, 11)
+    )
+    url = f"/api/booking/bookings/{booking['id']}"
+    declined = await front.post(
+        f"{url}/decline", json={"message": "Fully booked that week"}, headers=provider.headers
+    )
+    assert declined.json()["status"] == "declined"
+    problem(
+        await front.post(f"{url}/cancel", json={}, headers=customer.headers),
+        409,
+        "illegal-transition",
+    )
+    reply = await front.post(
+        f"{url}/messages", json={"body": "Next week?"}, headers=customer.headers
+    )
+    assert reply.status_code == 201, reply.text
+    thread = (await front.get(f"{url}/messages", headers=provider.headers)).json()
+    assert [m["body"] for m in thread] == [
+        "Can we start early?",
+        "Fully booked that week",
+        "Next week?",
+    ]
+    assert thread[1]["author_tenant_id"] == str(provider.tenant_id)
+    assert (
+        await book(front, customer, resource, **window(days_ahead(3), 9, 11))
+    ).status_code == 201
+
+
+async def test_unanswered_request_expires_by_its_timer(
+    front: httpx.AsyncClient, bus: Bus, owner_conn: asyncpg.Connection
+) -> None:
+    provider, customer = await business(front), await business(front)
+    resource = await listed(front, bus, provider, customer, instant_book=False)
+    slot = window(days_ahead(3), 15, 17)
+    booking = await booked(front, customer, resource, **slot)
+    # Time passes: the request's deadline is now behind us; its delayed message fires.
+    await owner_conn.execute(
+        "UPDATE booking.bookings SET expires_at = now() - interval '1 second' WHERE id = $1",
+        UUID(booking["id"]),
+    )
+    args = {"tenant_id": booking["provider_tenant_id"], "booking_id": booking["id"]}
+    await bus.schedule("booking", "expire", args, datetime.now(UTC))
+    expired = await status_becomes(front, customer, booking["id"], "expired")
+    assert expired["expires_at"] is None
+    problem(
+        await front.post(
+            f"/api/booking/bookings/{booking['id']}/accept", json={}, headers=provider.headers
+        ),
+        409,
+        "illegal-transition",
+    )
+    assert (await book(front, customer, resource, **slot)).status_code == 201, "slot released"
+
+
+async def test_timer_not_due_yet_changes_nothing(
+    front: httpx.AsyncClient, bus: Bus, app_db: Database
+) -> None:
+    provider, customer = await business(front), await business(front)
+    resource = await listed(front, bus, provider, customer, price_amount=500)
+    booking = await booked(front, customer, resource, **window(days_ahead(3), 10, 11))
+    args = {"tenant_id": booking["provider_tenant_id"], "booking_id": booking["id"]}
+    again = await timers.expire(app_db, args)
+    assert again is not None and again > datetime.now(UTC)
+    assert await timers.complete(app_db, args) is not None
+    current = await front.get(f"/api/booking/bookings/{booking['id']}", headers=customer.headers)
+    assert current.json()["status"] == "pending_payment"
+
+
+async def test_sweep_expires_lost_holds_and_completes_past_bookings_then_reviews(
+    front: httpx.AsyncClient, bus: Bus, owner_conn: asyncpg.Connection, app_db: Database
+) -> None:
+    """Delayed messages lost with Redis: the sweep finds overdue rows in the database."""
+    provider, customer = await business(front), await business(front)
+    resource = await listed(front, bus, provider, customer)
+    paid = await listed(front, bus, provider, customer, price_amount=700)
+    done = await booked(front, customer, resource, **window(days_ahead(2), 10, 11))
+    hold = await booked(front, customer, paid, **window(days_ahead(2), 10, 11))
+    url = f"/api/booking/bookings/{done['id']}"
+    problem(
+        await front.post(f"{url}/reviews", json={"stars": 5}, headers=customer.headers),
+        409,
+        "not-completed",
+    )
+    await owner_conn.execute(
+        "UPDATE booking.bookings SET starts_at = now() - interval '3 hours',"
+        " ends_at = now() - interval '1 hour' WHERE id = $1",
+        UUID(done["id"]),
+    )
+    await owner_conn.execute(
+        "UPDATE booking.bookings SET expires_at = now() - interval '1 minute' WHERE id = $1",
+        UUID(hold["id"]),
+    )
+    assert await timers.sweep(app_db) >= 2
+    await status_becomes(front, customer, done["id"], "completed")
+    await status_becomes(front, customer, hold["id"], "expired")
+
+    review = await front.post(
+        f"{url}/reviews", json={"stars": 5, "text": "Spotless kitchen"}, headers=customer.headers
+    )
+    assert review.status_code == 201, review.text
+    assert review.json()["subject_tenant_id"] == str(provider.tenant_id)
+    problem(
+        await front.post(f"{url}/reviews", json={"stars": 1}, headers=customer.headers),
+        409,
+        "already-reviewed",
+    )
+    back = await front.post(f"{url}/reviews", json={"stars": 4}, headers=provider.headers)
+    assert back.json()["subject_role"] == "customer"
+    problem(
+        await front.post(f"{url}/reviews", json={"stars": 6}, headers=provider.headers),
+        400,
+        "validation-error",
+    )
+    reviews = (await front.get(f"{url}/reviews", headers=customer.headers)).json()
+    assert sorted(r["stars"] for r in reviews) == [4, 5]
+    posted = await owner_conn.fetchval(
+        "SELECT count(*) FROM booking.outbox WHERE type = 'review.posted.v1'"
+        " AND envelope->'payload'->>'booking_id' = $1",
+        done["id"],
+    )
+    assert posted == 2
