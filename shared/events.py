@@ -261,7 +261,7 @@ class ReviewPosted(Event, frozen=True, kw_only=True):
     """One side reviewed the other after a completed booking (directory aggregates ratings)."""
 
     type = "review.posted.v1"
-    consumers = ()
+    consumers = ("directory",)
     review_id: UUID
     booking_id: UUID
     resource_id: UUID

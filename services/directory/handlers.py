@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.models import Partner
 from shared.bus import Handlers
-from shared.events import TenantCreated, TenantReinstated, TenantSuspended, TenantUpdated
+from shared.events import (
+    ReviewPosted,
+    TenantCreated,
+    TenantReinstated,
+    TenantSuspended,
+    TenantUpdated,
+)
 
 
 async def upsert_partner(
@@ -36,6 +42,18 @@ async def upsert_partner(
     )
 
 
+async def add_rating(session: AsyncSession, event: ReviewPosted, occurred_at: datetime) -> None:
+    """A partner's rating is the mean of the stars others gave it; the inbox makes it count once."""
+    await session.execute(
+        update(Partner)
+        .where(Partner.tenant_id == event.subject_tenant_id)
+        .values(
+            rating_sum=Partner.rating_sum + event.stars,
+            rating_count=Partner.rating_count + 1,
+        )
+    )
+
+
 async def set_status(
     session: AsyncSession, event: TenantSuspended | TenantReinstated, occurred_at: datetime
 ) -> None:
@@ -50,4 +68,5 @@ HANDLERS: Handlers = {
     TenantUpdated: upsert_partner,
     TenantSuspended: set_status,
     TenantReinstated: set_status,
+    ReviewPosted: add_rating,
 }
