@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+
 from infra.bootstrap import connect_admin, migrate
 from infra.runner import stack_env
 from services.accounts.config import DEFAULT_LIMITS
@@ -139,3 +141,12 @@ def link_token(message: EmailMessage) -> str:
     found = re.search(r"[?&]token=([\w.\-]+)", body.get_content())
     assert found, "the mail carries a link with a token"
     return found.group(1)
+
+
+def expect(answer: httpx.Response, status: int, slug: str | None = None) -> Any:
+    """Assert the status (and problem type); the JSON body, or None when empty."""
+    assert answer.status_code == status, answer.text
+    if slug is not None:
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert answer.json()["type"] == f"https://alliance.dev/problems/{slug}", answer.text
+    return answer.json() if answer.content else None

@@ -9,7 +9,7 @@ from uuid import UUID
 import httpx
 
 from shared.config import Settings
-from tests.support import bearer, link_token, mail_to, signup_body, unique
+from tests.support import bearer, expect, link_token, mail_to, signup_body, unique
 
 PASSWORD = "sturdy-password-42"
 API = "/api/accounts"
@@ -37,15 +37,6 @@ class Account:
     @property
     def slug(self) -> str:
         return str(self.session["tenant"]["slug"])
-
-
-def expect(answer: httpx.Response, status: int, slug: str | None = None) -> Any:
-    """Assert the status (and problem type), returning the JSON body (None when empty)."""
-    assert answer.status_code == status, answer.text
-    if slug is not None:
-        assert answer.headers["content-type"].startswith("application/problem+json")
-        assert answer.json()["type"] == f"https://alliance.dev/problems/{slug}", answer.text
-    return answer.json() if answer.content else None
 
 
 async def sign_up(front: httpx.AsyncClient, prefix: str = "acct") -> Account:

@@ -11,7 +11,8 @@ import pytest
 
 from services.accounts import tokens
 from shared.config import Settings
-from tests.accounts.helpers import API, Account, expect, join, sign_up
+from tests.accounts.helpers import API, Account, join, sign_up
+from tests.support import expect
 
 KEYS = f"{API}/tenant/api-keys"
 

@@ -16,8 +16,8 @@ import jwt
 import pytest
 
 from shared.config import Settings
-from tests.accounts.helpers import API, PASSWORD, Account, expect, invite, join, sign_up
-from tests.support import unique
+from tests.accounts.helpers import API, PASSWORD, Account, invite, join, sign_up
+from tests.support import expect, unique
 
 ALL_SCOPES = ["tenant:read", "tenant:write", "members:read"]
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select, update
 from services.accounts.models import ApiKey, Invitation, Membership
 from shared.config import Settings
 from shared.db import Database
-from tests.accounts.helpers import API, expect, invite, sign_up
-from tests.support import unique
+from tests.accounts.helpers import API, invite, sign_up
+from tests.support import expect, unique
 
 TENANT_OWNED = [Membership.__table__, Invitation.__table__, ApiKey.__table__]
 

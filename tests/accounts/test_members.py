@@ -12,17 +12,8 @@ import httpx
 from services.accounts import tokens
 from services.accounts.tokens import Signer
 from shared.config import Settings
-from tests.accounts.helpers import (
-    API,
-    PASSWORD,
-    Account,
-    expect,
-    invite,
-    join,
-    sign_in,
-    sign_up,
-)
-from tests.support import eventually, unique
+from tests.accounts.helpers import API, PASSWORD, Account, invite, join, sign_in, sign_up
+from tests.support import eventually, expect, unique
 
 MEMBERS = f"{API}/tenant/members"
 

@@ -16,8 +16,8 @@ import pytest
 
 from infra.runner import Processes
 from shared.config import Settings
-from tests.accounts.helpers import API, PASSWORD, expect, sign_up
-from tests.support import child_env, free_port, signup_body, unique
+from tests.accounts.helpers import API, PASSWORD, sign_up
+from tests.support import child_env, expect, free_port, signup_body, unique
 
 LIMITS = {
     "ALLIANCE_RATE_SIGNIN_IP": "5/60",

@@ -15,8 +15,8 @@ import pytest
 from services.accounts import tokens
 from services.accounts.tokens import Signer
 from shared.config import Settings
-from tests.accounts.helpers import API, PASSWORD, Account, expect, sign_in, sign_up
-from tests.support import child_env, link_token, mail_to, signup_body, unique
+from tests.accounts.helpers import API, PASSWORD, Account, sign_in, sign_up
+from tests.support import child_env, expect, link_token, mail_to, signup_body, unique
 
 
 async def refresh(
@@ -112,7 +112,9 @@ async def test_tampered_tokens_are_refused(front: httpx.AsyncClient) -> None:
     answer = await front.get(f"{API}/me", headers={"authorization": f"Bearer {forged}"})
     expect(answer, 401, "unauthenticated")
     expect(await refresh(front, owner.session["refresh_token"] + "x"), 401, "invalid-refresh-token")
-    other = jwt.encode({"sub": str(owner.user_id)}, "a-shared-secret-that-is-long-enough-for-hs256", "HS256")
+    other = jwt.encode(
+        {"sub": str(owner.user_id)}, "a-shared-secret-that-is-long-enough-for-hs256", "HS256"
+    )
     answer = await front.get(f"{API}/me", headers={"authorization": f"Bearer {other}"})
     expect(answer, 401, "unauthenticated")
 

@@ -9,8 +9,8 @@ import sys
 import httpx
 
 from shared.config import Settings
-from tests.accounts.helpers import API, PASSWORD, Account, expect, sign_in, sign_up
-from tests.support import child_env, eventually, unique
+from tests.accounts.helpers import API, PASSWORD, Account, sign_in, sign_up
+from tests.support import child_env, eventually, expect, unique
 
 ADMIN = f"{API}/admin/tenants"
 

@@ -181,11 +181,11 @@ class InvitationController(Controller):
             password_hash = await hash_password(data.password)
         with unique_or_conflict():
             async with db.transaction(tenant_id=tenant_id) as session:
-                invitation = await repository.invitation(
-                    session, tenant_id, UUID(str(claims["iid"])), lock=True
+                invitation = _still_open(
+                    await repository.invitation(
+                        session, tenant_id, UUID(str(claims["iid"])), lock=True
+                    )
                 )
-                _check_open(invitation)
-                assert invitation is not None
                 tenant = await session.get(Tenant, tenant_id)
                 if tenant is None or tenant.status != "active":
                     raise sessions.suspended()
@@ -197,11 +197,13 @@ class InvitationController(Controller):
                 return await sessions.open_session(session, kit.signer, user, (member, tenant))
 
 
-def _check_open(invitation: Invitation | None) -> None:
+def _still_open(invitation: Invitation | None) -> Invitation:
+    """Single use: an accepted or withdrawn invitation's link no longer works."""
     if invitation is None or invitation.revoked_at is not None:
         raise Problem(410, "invitation-revoked", "This invitation was withdrawn.")
     if invitation.accepted_at is not None:
         raise Problem(409, "invitation-used", "This invitation was already accepted.")
+    return invitation
 
 
 async def _invitee(
