@@ -12,7 +12,7 @@ import pytest
 from services.accounts.staff import add_staff
 from shared.config import Settings
 from shared.db import Database
-from tests.support import eventually, signup_body, unique
+from tests.support import eventually, expect, signup_body, unique
 
 API = "/api/directory"
 PASSWORD = "sturdy-password-42"
@@ -23,15 +23,6 @@ class Actor:
     headers: dict[str, str]
     tenant_id: UUID | None
     slug: str | None
-
-
-def expect(answer: httpx.Response, status: int, slug: str | None = None) -> Any:
-    """Assert the status (and problem type); the JSON body, or None when empty."""
-    assert answer.status_code == status, answer.text
-    if slug is not None:
-        assert answer.headers["content-type"].startswith("application/problem+json")
-        assert answer.json()["type"] == f"https://alliance.dev/problems/{slug}", answer.text
-    return answer.json() if answer.content else None
 
 
 async def business(front: httpx.AsyncClient, prefix: str = "biz") -> Actor:

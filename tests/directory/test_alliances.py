@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.directory.conftest import API, Actor, business, expect, listing, published
-from tests.support import eventually
+from tests.directory.conftest import API, Actor, business, listing, published
+from tests.support import eventually, expect
 
 
 async def alliance_of(front: httpx.AsyncClient, owner: Actor, *guests: Actor) -> str:

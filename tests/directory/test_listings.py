@@ -8,7 +8,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.directory.conftest import API, Actor, business, expect, listing, published
+from tests.directory.conftest import API, Actor, business, listing, published
+from tests.support import expect
 
 
 async def test_listing_goes_draft_submitted_published_and_is_announced(

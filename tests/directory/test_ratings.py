@@ -10,8 +10,8 @@ import httpx
 from shared.bus import Bus
 from shared.config import Settings
 from shared.events import Envelope, ReviewPosted
-from tests.directory.conftest import API, business, expect
-from tests.support import eventually
+from tests.directory.conftest import API, business
+from tests.support import eventually, expect
 
 
 async def test_reviews_from_booking_become_the_partner_rating(
