@@ -11,7 +11,7 @@ from uuid import UUID
 import msgspec
 from sqlalchemy import Select, and_, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import Range
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.booking import domain
@@ -39,7 +39,9 @@ from shared.events import (
 )
 from shared.outbox import emit
 
-EXCLUSION_VIOLATION = "23P01"
+RACE_LOST = {"23P01", "40P01"}
+"""Exclusion violation, or the deadlock two inserts of overlapping units can get into while each
+waits for the other's verdict (PostgreSQL aborts one): either way, look again and retry."""
 
 
 class SlotTaken(Conflict):
@@ -145,8 +147,8 @@ async def hold_units(session: AsyncSession, booking: Booking, capacity: int) -> 
             async with session.begin_nested():
                 await session.execute(insert(BookingUnit), rows)
             return
-        except IntegrityError as exc:
-            if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in RACE_LOST:
                 raise
     raise SlotTaken()
 

@@ -133,6 +133,60 @@ async def bookable(
     )
 
 
+async def availability_of(
+    session: AsyncSession, resource_id: UUID, tenant_id: UUID, start: datetime, end: datetime
+) -> AvailabilityOut:
+    resource, _ = await repository.visible_resource(session, resource_id, tenant_id)
+    held = await repository.occupancy(session, resource_id, start, end)
+    slots = domain.free_slots(
+        resource.availability,
+        resource.rules,
+        resource.capacity,
+        [(s, e, 1) for _, s, e in held],
+        start,
+        end,
+        datetime.now(UTC),
+    )
+    return AvailabilityOut(
+        resource_id=resource_id,
+        timezone=resource.availability.timezone,
+        capacity=resource.capacity,
+        slots=slots,
+    )
+
+
+async def create_booking(
+    session: AsyncSession, principal: Principal, data: BookingIn, now: datetime
+) -> Booking:
+    """A new booking for the caller's business, holding its units, its note in the thread."""
+    tenant = principal.require_tenant()
+    resource, price = await bookable(session, data.resource_id, tenant, data, now)
+    status = domain.initial_status(free=price.amount == 0, instant=price.instant)
+    booking = Booking(
+        tenant_id=resource.tenant_id,
+        customer_tenant_id=tenant,
+        created_by=principal.user_id,
+        resource_id=resource.resource_id,
+        kind="booking",
+        status=status,
+        starts_at=aware(data.start, "start"),
+        ends_at=aware(data.end, "end"),
+        units=data.units,
+        quantity=data.quantity,
+        amount=price.amount,
+        currency=price.currency,
+        member_price=price.member_price,
+        instant=price.instant,
+        cancellation_policy=price.cancellation_policy,
+        title=resource.title,
+        expires_at=repository.expiry(status, now),
+    )
+    await repository.add_booking(session, booking, resource.capacity)
+    if data.message:
+        session.add(thread_message(booking, principal, tenant, data.message))
+    return booking
+
+
 async def party_change(
     db: Database,
     principal: Principal,
@@ -190,23 +244,7 @@ class ResourceController(Controller):
         if not timedelta(0) < end - start <= MAX_RANGE:
             raise Problem(422, "invalid-range", "Ask for up to 92 days, `to` after `from`.")
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
-            resource, _ = await repository.visible_resource(session, resource_id, tenant)
-            held = await repository.occupancy(session, resource_id, start, end)
-        slots = domain.free_slots(
-            resource.availability,
-            resource.rules,
-            resource.capacity,
-            [(s, e, 1) for _, s, e in held],
-            start,
-            end,
-            datetime.now(UTC),
-        )
-        return AvailabilityOut(
-            resource_id=resource_id,
-            timezone=resource.availability.timezone,
-            capacity=resource.capacity,
-            slots=slots,
-        )
+            return await availability_of(session, resource_id, tenant, start, end)
 
     @post("/quote", status_code=200)
     async def quote(
@@ -266,32 +304,8 @@ class BookingController(Controller):
     ) -> BookingOut:
         """Book instantly or send a request; paid bookings first wait for their payment."""
         tenant = acting(principal, WRITE)
-        now = datetime.now(UTC)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
-            resource, price = await bookable(session, data.resource_id, tenant, data, now)
-            status = domain.initial_status(free=price.amount == 0, instant=price.instant)
-            booking = Booking(
-                tenant_id=resource.tenant_id,
-                customer_tenant_id=tenant,
-                created_by=principal.user_id,
-                resource_id=resource.resource_id,
-                kind="booking",
-                status=status,
-                starts_at=aware(data.start, "start"),
-                ends_at=aware(data.end, "end"),
-                units=data.units,
-                quantity=data.quantity,
-                amount=price.amount,
-                currency=price.currency,
-                member_price=price.member_price,
-                instant=price.instant,
-                cancellation_policy=price.cancellation_policy,
-                title=resource.title,
-                expires_at=repository.expiry(status, now),
-            )
-            await repository.add_booking(session, booking, resource.capacity)
-            if data.message:
-                session.add(thread_message(booking, principal, tenant, data.message))
+            booking = await create_booking(session, principal, data, datetime.now(UTC))
         await timers.arm(bus, booking)
         return booking_out(booking, tenant)
 
