@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     kit = Kit(
         signer=signer,
         config=config,
-        limiter=RateLimiter(redis),
+        limiter=RateLimiter(redis, cfg.queue_namespace),
         mailer=mailer_for(config.smtp_url, cfg.mail_dir),
     )
 

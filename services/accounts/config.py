@@ -34,6 +34,7 @@ DEFAULT_LIMITS = {
     "signin_ip": "30/60",
     "signin_account": "10/300",
     "signup_ip": "20/600",
+    "signup_account": "5/600",
     "reset_ip": "10/600",
     "reset_account": "3/600",
 }

@@ -12,17 +12,16 @@ MANAGERS = ("owner", "admin")
 PLATFORM_ROLES = ("moderator", "admin")
 API_SCOPES = frozenset(
     {
-        "tenant:read",
+        "tenant:read",  # accounts: the business profile
         "tenant:write",
-        "members:read",
-        "directory:read",
-        "directory:write",
-        "booking:read",
+        "members:read",  # accounts: who belongs to the business
+        "listings:write",  # directory: manage the business's listings
+        "booking:read",  # booking: the business's bookings
         "booking:write",
-        "billing:read",
     }
 )
-"""What an API key may be granted; people's tokens are bounded by their role instead."""
+"""What an API key may be granted: the scopes the services check (`Principal.allows`).
+People's tokens are bounded by their role instead."""
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
 _EMAIL = re.compile(

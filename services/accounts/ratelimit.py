@@ -20,7 +20,6 @@ from shared.errors import Problem
 from shared.observability import log_fields
 
 log = logging.getLogger("alliance.ratelimit")
-PREFIX = "alliance:ratelimit"
 
 
 def client_address(request: Request[Any, Any, Any], trusted_proxies: Collection[str]) -> str:
@@ -33,13 +32,14 @@ def client_address(request: Request[Any, Any, Any], trusted_proxies: Collection[
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis) -> None:
-        self.redis = redis
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        """`namespace` prefixes the Redis keys (the stack's, so test runs stay apart)."""
+        self.redis, self.prefix = redis, f"{namespace}:ratelimit"
 
     async def hit(self, action: str, subject: str, limit: Limit) -> None:
         """Count one attempt at `action` by `subject`; 429 once the window's allowance is spent."""
         digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
-        key = f"{PREFIX}:{action}:{digest}"
+        key = f"{self.prefix}:{action}:{digest}"
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.set(key, 0, ex=limit.seconds, nx=True)

@@ -12,7 +12,8 @@ import pytest
 from services.accounts import tokens
 from shared.config import Settings
 from tests.accounts.helpers import API, Account, join, sign_up
-from tests.support import expect
+from tests.directory.conftest import listing
+from tests.support import eventually, expect
 
 KEYS = f"{API}/tenant/api-keys"
 
@@ -84,6 +85,26 @@ async def test_key_works_only_within_its_scopes(front: httpx.AsyncClient, stack:
     headers = auth(expect(await exchange(front, writer), 200)["access_token"])
     renamed = await front.patch(f"{API}/tenant", json={"name": "Key rename"}, headers=headers)
     assert expect(renamed, 200)["name"] == "Key rename"
+
+
+async def test_key_works_in_other_services_within_its_scopes(front: httpx.AsyncClient) -> None:
+    """Directory verifies the key's token from the JWKS alone and honours its scopes."""
+    owner = await sign_up(front)
+
+    async def listed() -> bool:
+        return (await front.get(f"/api/directory/partners/{owner.slug}")).status_code == 200
+
+    await eventually(listed)
+    reader = (await create_key(front, owner, "tenant:read"))["key"]
+    writer = (await create_key(front, owner, "listings:write"))["key"]
+    resources = "/api/directory/resources"
+    as_reader = auth(expect(await exchange(front, reader), 200)["access_token"])
+    answer = await front.post(resources, json=listing(), headers=as_reader)
+    expect(answer, 403, "insufficient-scope")
+    as_writer = auth(expect(await exchange(front, writer), 200)["access_token"])
+    created = expect(await front.post(resources, json=listing(), headers=as_writer), 201)
+    mine = expect(await front.get(f"{resources}/mine", headers=owner.headers), 200)
+    assert [r["id"] for r in mine] == [created["id"]]
 
 
 async def test_only_managers_handle_keys(front: httpx.AsyncClient, stack: Settings) -> None:

@@ -23,10 +23,11 @@ LIMITS = {
     "ALLIANCE_RATE_SIGNIN_IP": "5/60",
     "ALLIANCE_RATE_SIGNIN_ACCOUNT": "3/60",
     "ALLIANCE_RATE_SIGNUP_IP": "3/60",
+    "ALLIANCE_RATE_SIGNUP_ACCOUNT": "2/60",
     "ALLIANCE_RATE_RESET_IP": "50/60",
     "ALLIANCE_RATE_RESET_ACCOUNT": "2/60",
 }
-_addresses = itertools.count(1000)  # Redis is emptied for each test session
+_addresses = itertools.count(1000)  # counters are per test run (keys in its namespace)
 
 
 def new_address() -> str:
@@ -116,6 +117,17 @@ async def test_sign_up_is_limited_per_address(client_from: dict[str, httpx.Async
         body = signup_body(unique("flood"), password="weak")
         expect(await client.post(f"{API}/signup", json=body), 422)
     assert_limited(await client.post(f"{API}/signup", json=signup_body(unique("flood"))))
+
+
+async def test_sign_up_is_limited_per_address_tried(
+    front: httpx.AsyncClient, client_from: dict[str, httpx.AsyncClient]
+) -> None:
+    """Sign-up tells whether an address is taken, so probing one address is limited too."""
+    taken = await sign_up(front, "probed")  # the first of the two attempts allowed
+    body = {**signup_body(unique("probe")), "email": taken.email}
+    expect(await client_from[new_address()].post(f"{API}/signup", json=body), 409)
+    body = {**signup_body(unique("probe")), "email": taken.email}
+    assert_limited(await client_from[new_address()].post(f"{API}/signup", json=body))
 
 
 async def test_reset_requests_are_limited_without_telling_who_exists(

@@ -34,8 +34,9 @@ class Kit:
         """Count an attempt at `action` from this client address and against `account`."""
         address = client_address(request, self.config.trusted_proxies)
         await self.limiter.hit(f"{action}-ip", address, self.config.limits[f"{action}_ip"])
-        if (account_limit := self.config.limits.get(f"{action}_account")) is not None:
-            await self.limiter.hit(f"{action}-account", account, account_limit)
+        await self.limiter.hit(
+            f"{action}-account", account, self.config.limits[f"{action}_account"]
+        )
 
     def link(self, path: str, token: str) -> str:
         return f"{self.config.public_url}{path}?token={token}"

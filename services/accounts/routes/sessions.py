@@ -52,7 +52,7 @@ class SessionController(Controller):
         self, data: SignupIn, db: Database, kit: Kit, request: Request[Any, Any, Any]
     ) -> SessionOut:
         """Create a person and their business; they become its owner."""
-        await kit.limit(request, "signup", "")
+        await kit.limit(request, "signup", data.email.strip().lower())
         email = domain.normalize_email(data.email)
         domain.check_password(data.password, email)
         tenant = new_business(data.business)
