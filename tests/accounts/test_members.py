@@ -189,6 +189,8 @@ async def test_owner_edits_the_business_and_directory_follows(
     taken = await front.patch(f"{API}/tenant", json={"slug": other.slug}, headers=owner.headers)
     expect(taken, 409, "slug-taken")
 
+    unchanged = {"name": f"Business {owner.slug}", "currency": "EUR"}
+    expect(await front.patch(f"{API}/tenant", json=unchanged, headers=owner.headers), 200)
     updated = expect(await front.patch(f"{API}/tenant", json=change, headers=owner.headers), 200)
     assert updated["name"] == "Renamed Kitchen" and updated["timezone"] == "Europe/Berlin"
     assert updated["slug"] == owner.slug and updated["currency"] == "EUR"

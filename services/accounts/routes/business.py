@@ -62,7 +62,7 @@ class BusinessController(Controller):
         with unique_or_conflict():
             async with db.transaction(principal.tenant_id, principal.user_id) as session:
                 actor = await access.acting(session, principal, scope="tenant:write", manage=True)
-                tenant = actor.tenant
+                tenant, before = actor.tenant, tenant_out(actor.tenant)
                 if data.slug is not None and data.slug != tenant.slug:
                     await ensure_slug_free(session, domain.check_slug(data.slug))
                     tenant.slug = data.slug
@@ -73,7 +73,8 @@ class BusinessController(Controller):
                     data.currency or tenant.currency,
                     data.timezone or tenant.timezone,
                 )
-                await repository.tenant_updated(session, tenant)
+                if tenant_out(tenant) != before:
+                    await repository.tenant_updated(session, tenant)
         return tenant_out(tenant)
 
     @get("/members")
