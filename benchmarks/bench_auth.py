@@ -78,7 +78,11 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return f"nproc {os.cpu_count()}, CPU {cpu}, Python {platform.python_version()}, {sys.platform}"
+    load = os.getloadavg()[0]
+    return (
+        f"nproc {os.cpu_count()}, CPU {cpu}, Python {platform.python_version()}, {sys.platform};"
+        f" load average {load:.1f} when the report was written (other work shares the machine)"
+    )
 
 
 async def measure(settings: Settings, rounds: int) -> list[tuple[str, list[float]]]:
