@@ -60,7 +60,9 @@ class SessionController(Controller):
         with unique_or_conflict():
             async with db.transaction() as session:
                 if await repository.email_taken(session, email):
-                    raise Problem(409, "email-taken", "An account with this email already exists.")
+                    raise Problem(
+                        409, "email-taken", "An account with this email exists.", field="email"
+                    )
                 await ensure_slug_free(session, tenant.slug)
                 user = User(
                     email=email, name=domain.check_name(data.name), password_hash=password_hash
@@ -107,6 +109,7 @@ class SessionController(Controller):
 
     @get("/me")
     async def me(self, principal: Principal, db: Database) -> MeOut:
+        """The signed-in person and every business they belong to (to switch between)."""
         async with db.transaction(user_id=principal.user_id) as session:
             user = await access.person(session, principal)
             memberships = await repository.memberships_of(session, user.id)
