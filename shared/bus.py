@@ -151,14 +151,25 @@ def declare_consumer(
             request_id_var.reset(token)
 
     handle.__name__ = f"{service}_events"
+    return _retrying_actor(bus, actor_name(service), service, handle, max_retries, min_backoff_ms)
+
+
+def _retrying_actor(
+    bus: Bus,
+    name: str,
+    queue: str,
+    fn: Callable[..., Awaitable[None]],
+    max_retries: int,
+    min_backoff_ms: int,
+) -> dramatiq.Actor[Any, Any]:
     actor: dramatiq.Actor[Any, Any] = dramatiq.actor(
-        actor_name=actor_name(service),
-        queue_name=service,
+        actor_name=name,
+        queue_name=queue,
         broker=bus.broker,
         max_retries=max_retries,
         min_backoff=min_backoff_ms,
         max_backoff=MAX_BACKOFF_MS,
-    )(handle)
+    )(fn)
     return actor
 
 
@@ -179,12 +190,6 @@ def declare_timers(
             await bus.schedule(service, timer, args, again)
 
     run.__name__ = f"{service}_timers"
-    actor: dramatiq.Actor[Any, Any] = dramatiq.actor(
-        actor_name=timers_actor_name(service),
-        queue_name=service,
-        broker=bus.broker,
-        max_retries=max_retries,
-        min_backoff=min_backoff_ms,
-        max_backoff=MAX_BACKOFF_MS,
-    )(run)
-    return actor
+    return _retrying_actor(
+        bus, timers_actor_name(service), service, run, max_retries, min_backoff_ms
+    )

@@ -249,6 +249,14 @@ class BookingCancelled(Event, frozen=True, kw_only=True):
     refund_rule: str
 
 
+class BookingStartingSoon(Event, frozen=True, kw_only=True):
+    """A confirmed booking starts within the reminder lead (a day by default): tell both sides."""
+
+    type = "booking.starting_soon.v1"
+    consumers = ()
+    booking: BookingFacts
+
+
 class BookingCompleted(Event, frozen=True, kw_only=True):
     """The booking's end has passed: billing may pay out, both sides may review."""
 

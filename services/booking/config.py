@@ -1,4 +1,4 @@
-"""Booking's own settings: how long unpaid holds and unanswered requests keep their slot."""
+"""Booking's own settings: how long holds and requests keep their slot, when reminders go."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ class BookingSettings:
     """An unpaid booking's slot is released after this (the payment never authorised)."""
     request: timedelta
     """A request the provider has not answered expires after this."""
+    reminder: timedelta
+    """How long before its start a confirmed booking is announced as starting soon."""
 
 
 @cache
@@ -21,4 +23,7 @@ def booking_settings() -> BookingSettings:
     return BookingSettings(
         hold=timedelta(minutes=int(os.environ.get("ALLIANCE_BOOKING_HOLD_MINUTES", "30"))),
         request=timedelta(minutes=int(os.environ.get("ALLIANCE_BOOKING_REQUEST_MINUTES", "2880"))),
+        reminder=timedelta(
+            minutes=int(os.environ.get("ALLIANCE_BOOKING_REMINDER_MINUTES", "1440"))
+        ),
     )

@@ -44,6 +44,8 @@ HOLDING = (PENDING_PAYMENT, REQUESTED, ACCEPTED, CONFIRMED, COMPLETED, BLOCKED)
 """States whose units the exclusion constraint keeps from overlapping."""
 EXPIRING = (PENDING_PAYMENT, REQUESTED)
 """States that lapse at `expires_at`: an unpaid hold, an unanswered request."""
+UNSETTLED = (PENDING_PAYMENT, REQUESTED, ACCEPTED)
+"""Not confirmed yet, but may still be."""
 
 TRANSITIONS: Mapping[tuple[str, str], str] = {
     (PENDING_PAYMENT, "authorize"): REQUESTED,
@@ -81,6 +83,12 @@ def next_status(status: str, action: str, *, free: bool) -> str:
     if target is None:
         raise IllegalTransition(status, action)
     return CONFIRMED if free and target == ACCEPTED else target
+
+
+def follow_up(status: str, at: datetime) -> datetime | None:
+    """When to look at a booking for work done only once confirmed (reminder, completion): `at`
+    while it is or may still become confirmed, None once it never will."""
+    return at if status in (*UNSETTLED, CONFIRMED) else None
 
 
 def initial_status(*, free: bool, instant: bool) -> str:

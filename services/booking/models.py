@@ -127,6 +127,7 @@ class Booking(BookingBase):
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     """What billing reports actually refunded."""
     cancelled_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -34,6 +34,7 @@ from shared.events import (
     BookingExpired,
     BookingFacts,
     BookingRequested,
+    BookingStartingSoon,
     Event,
     ResourceSnapshot,
 )
@@ -264,6 +265,12 @@ async def change(
     event = _event_for(booking, previous, by=by, message=message)
     if event is not None and booking.kind == "booking":
         await emit(session, outbox, event, booking.tenant_id)
+
+
+async def remind(session: AsyncSession, booking: Booking, now: datetime) -> None:
+    """Once per booking; a mailer (accounts) or the web UI can act on the event."""
+    booking.reminded_at = now
+    await emit(session, outbox, BookingStartingSoon(booking=facts(booking)), booking.tenant_id)
 
 
 def _event_for(booking: Booking, previous: str, *, by: UUID | None, message: str) -> Event | None:

@@ -1,4 +1,5 @@
-"""Work that falls due later: expire unpaid holds and unanswered requests, complete bookings.
+"""Work that falls due later: expire unpaid holds and unanswered requests, remind both parties
+before the start, complete bookings after their end.
 
 Each booking gets delayed messages when it is made (`arm`); each timer re-reads the booking and
 acts only if the work is due, so a timer that runs late, early or twice does no harm. A delayed
@@ -9,12 +10,17 @@ message lost while Redis was down is caught by `sweep`, which the worker runs ev
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
+from typing import NamedTuple
 from uuid import UUID
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.booking import domain, repository
+from services.booking.config import booking_settings
 from services.booking.models import Booking
 from shared.bus import Bus, Timers
 from shared.db import Database
@@ -28,49 +34,68 @@ def _args(booking: Booking) -> dict[str, str]:
 
 
 async def arm(bus: Bus, booking: Booking) -> None:
-    """Schedule the booking's expiry and completion; Redis trouble only delays them (sweep)."""
+    """Schedule the booking's timers; Redis trouble only delays them (the sweep catches up)."""
     try:
-        if booking.expires_at is not None:
-            await bus.schedule("booking", "expire", _args(booking), booking.expires_at)
-        await bus.schedule("booking", "complete", _args(booking), booking.ends_at)
+        for name, job in JOBS.items():
+            due = job.due(booking, booking.created_at)
+            if due is not None:
+                await bus.schedule("booking", name, _args(booking), due)
     except Exception as exc:
         log.warning(
             "timers not armed; the sweep will catch up", extra={"fields": {"error": repr(exc)}}
         )
 
 
-async def _run(db: Database, args: dict[str, str], action: str) -> datetime | None:
-    """Apply `action` if due; return when to look again if it is not due yet."""
+class Job(NamedTuple):
+    due: Callable[[Booking, datetime], datetime | None]
+    """When the work falls due, or None once it never will (the booking moved on)."""
+    ready: tuple[str, ...]
+    """States in which due work is done; in others (not confirmed yet) it is looked at again."""
+    act: Callable[[AsyncSession, Booking, datetime], Awaitable[None]]
+
+
+async def _transition(session: AsyncSession, booking: Booking, now: datetime, action: str) -> None:
+    await repository.change(session, booking, action, now=now)
+
+
+def _reminder_due(booking: Booking, now: datetime) -> datetime | None:
+    if booking.reminded_at is not None or booking.starts_at <= now:
+        return None
+    return domain.follow_up(booking.status, booking.starts_at - booking_settings().reminder)
+
+
+JOBS: dict[str, Job] = {
+    "expire": Job(
+        due=lambda b, _: b.expires_at if b.status in domain.EXPIRING else None,
+        ready=domain.EXPIRING,
+        act=lambda session, b, now: _transition(session, b, now, "expire"),
+    ),
+    "complete": Job(
+        due=lambda b, _: domain.follow_up(b.status, b.ends_at),
+        ready=(domain.CONFIRMED,),
+        act=lambda session, b, now: _transition(session, b, now, "complete"),
+    ),
+    "remind": Job(due=_reminder_due, ready=(domain.CONFIRMED,), act=repository.remind),
+}
+
+
+async def _run(db: Database, args: dict[str, str], name: str) -> datetime | None:
+    """Do job `name` if due; return when to look again if it is not due (or not ready) yet."""
+    job = JOBS[name]
     async with db.transaction(tenant_id=UUID(args["tenant_id"])) as session:
         booking = await repository.party_booking(session, UUID(args["booking_id"]), lock=True)
         if booking is None:
             return None
         now = datetime.now(UTC)
-        if action == "expire":
-            if booking.status not in domain.EXPIRING or booking.expires_at is None:
-                return None
-            due = booking.expires_at
-        else:
-            if booking.status not in (*domain.EXPIRING, domain.ACCEPTED, domain.CONFIRMED):
-                return None
-            due = booking.ends_at
-            if booking.status != domain.CONFIRMED and due <= now:
-                return None  # never confirmed: expiry or cancellation settles it
-        if due > now:
+        due = job.due(booking, now)
+        if due is None or due > now:
             return due
-        await repository.change(session, booking, action, now=now)
+        if booking.status in job.ready:
+            await job.act(session, booking, now)
     return None
 
 
-async def expire(db: Database, args: dict[str, str]) -> datetime | None:
-    return await _run(db, args, "expire")
-
-
-async def complete(db: Database, args: dict[str, str]) -> datetime | None:
-    return await _run(db, args, "complete")
-
-
-TIMERS: Timers = {"expire": expire, "complete": complete}
+TIMERS: Timers = {name: partial(_run, name=name) for name in JOBS}
 
 
 async def sweep(db: Database) -> int:
@@ -78,8 +103,14 @@ async def sweep(db: Database) -> int:
     async with db.transaction() as session:
         rows = (
             await session.execute(
-                text("SELECT tenant_id, id, action FROM booking.due_bookings(:at, :max)"),
-                {"at": datetime.now(UTC), "max": SWEEP_BATCH},
+                text(
+                    "SELECT tenant_id, id, action FROM booking.due_bookings(:at, :reminder, :max)"
+                ),
+                {
+                    "at": datetime.now(UTC),
+                    "reminder": booking_settings().reminder,
+                    "max": SWEEP_BATCH,
+                },
             )
         ).all()
     for row in rows:

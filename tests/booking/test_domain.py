@@ -82,6 +82,14 @@ def test_the_paid_path_and_the_free_shortcut() -> None:
     assert domain.next_status(domain.REQUESTED, "accept", free=True) == domain.CONFIRMED
 
 
+def test_confirmed_only_work_waits_for_unsettled_bookings_and_drops_the_rest() -> None:
+    at = utc(6, 1, 9)
+    for status in (*domain.UNSETTLED, domain.CONFIRMED):
+        assert domain.follow_up(status, at) == at
+    for status in (domain.CANCELLED, domain.EXPIRED, domain.DECLINED, domain.COMPLETED):
+        assert domain.follow_up(status, at) is None
+
+
 def test_terminal_states_go_nowhere() -> None:
     for status in (domain.COMPLETED, domain.DECLINED, domain.EXPIRED, domain.CANCELLED):
         assert not [a for (s, a) in domain.TRANSITIONS if s == status]

@@ -201,14 +201,14 @@ async def test_timer_not_due_yet_changes_nothing(
     resource = await listed(front, bus, provider, customer, price_amount=500)
     booking = await booked(front, customer, resource, **window(days_ahead(3), 10, 11))
     args = {"tenant_id": booking["provider_tenant_id"], "booking_id": booking["id"]}
-    again = await timers.expire(app_db, args)
+    again = await timers.TIMERS["expire"](app_db, args)
     assert again is not None and again > datetime.now(UTC)
-    assert await timers.complete(app_db, args) is not None
+    assert await timers.TIMERS["complete"](app_db, args) is not None
     current = await front.get(f"/api/booking/bookings/{booking['id']}", headers=customer.headers)
     assert current.json()["status"] == "pending_payment"
 
 
-async def test_sweep_expires_lost_holds_and_completes_past_bookings_then_reviews(
+async def test_sweep_expires_reminds_and_completes_then_both_sides_review(
     front: httpx.AsyncClient, bus: Bus, owner_conn: asyncpg.Connection, app_db: Database
 ) -> None:
     """Delayed messages lost with Redis: the sweep finds overdue rows in the database."""
@@ -232,9 +232,22 @@ async def test_sweep_expires_lost_holds_and_completes_past_bookings_then_reviews
         "UPDATE booking.bookings SET expires_at = now() - interval '1 minute' WHERE id = $1",
         UUID(hold["id"]),
     )
-    assert await timers.sweep(app_db) >= 2
+    soon = await booked(front, customer, resource, **window(days_ahead(5), 10, 11))
+    await owner_conn.execute(
+        "UPDATE booking.bookings SET starts_at = now() + interval '2 hours',"
+        " ends_at = now() + interval '3 hours' WHERE id = $1",
+        UUID(soon["id"]),
+    )
+    assert await timers.sweep(app_db) >= 3
     await status_becomes(front, customer, done["id"], "completed")
     await status_becomes(front, customer, hold["id"], "expired")
+    await timers.sweep(app_db)
+    reminders = await owner_conn.fetchval(
+        "SELECT count(*) FROM booking.outbox WHERE type = 'booking.starting_soon.v1'"
+        " AND envelope->'payload'->'booking'->>'booking_id' = $1",
+        soon["id"],
+    )
+    assert reminders == 1, "reminded once, however often the sweep runs"
 
     review = await front.post(
         f"{url}/reviews", json={"stars": 5, "text": "Spotless kitchen"}, headers=customer.headers
