@@ -8,7 +8,10 @@ from services.directory.models import outbox
 from services.directory.routes.alliances import AlliancesController
 from services.directory.routes.moderation import ModerationController
 from services.directory.routes.partners import PartnersController
+from services.directory.routes.photos import PhotosController
+from services.directory.routes.reports import ReportsController
 from services.directory.routes.resources import ResourcesController
+from services.directory.routes.search import SearchController
 from shared.app import create_service_app
 from shared.config import Settings
 
@@ -16,7 +19,15 @@ from shared.config import Settings
 def create_app(settings: Settings | None = None) -> Litestar:
     return create_service_app(
         "directory",
-        [PartnersController, ResourcesController, ModerationController, AlliancesController],
+        [
+            PartnersController,
+            ResourcesController,
+            ModerationController,
+            AlliancesController,
+            SearchController,
+            PhotosController,
+            ReportsController,
+        ],
         outbox=outbox,
         description="Partner profiles, resources to borrow, rent or subcontract, and alliances.",
         settings=settings,

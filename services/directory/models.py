@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
@@ -204,6 +205,16 @@ class Report(DirectoryBase):
     """A signed-in user's complaint about a resource or a partner, for moderators."""
 
     __tablename__ = "reports"
+    __table_args__ = (
+        Index(
+            "uq_reports_open",
+            "reporter_user_id",
+            "target_type",
+            "target_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     reporter_tenant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
@@ -230,3 +241,21 @@ class ModerationAction(DirectoryBase):
     target_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = _now()
+
+
+class SearchWord(DirectoryBase):
+    """Every distinct word of listing titles, kept by a trigger on resources: search matches
+    a misspelt word ("kichen") to the words it resembles ("kitchen") through this small table
+    rather than comparing trigrams against every title."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        Index(
+            "ix_search_words_trgm",
+            "word",
+            postgresql_using="gin",
+            postgresql_ops={"word": "gin_trgm_ops"},
+        ),
+    )
+
+    word: Mapped[str] = mapped_column(Text, primary_key=True)

@@ -36,6 +36,20 @@ def staff(principal: Principal) -> UUID:
     return principal.user_id
 
 
+async def can_see(session: AsyncSession, resource: Resource, tenant: UUID | None) -> bool:
+    """Whether a business (None: anonymous) may see a listing, by domain.visible's rules."""
+    partner = await repository.partner(session, resource.tenant_id)
+    return domain.visible(
+        status=resource.status,
+        partner_status=partner.status,
+        owner=resource.tenant_id,
+        visibility=resource.visibility,
+        shared_with=(await repository.shared_with(session, [resource.id]))[resource.id],
+        viewer=tenant,
+        viewer_alliances=await repository.alliances_of(session, tenant),
+    )
+
+
 def photo_url(photo: Photo) -> str:
     return f"/api/directory/photos/{photo.id}"
 

@@ -121,15 +121,7 @@ class ModerationController(Controller):
     ) -> ResourceOut:
         actor = staff(principal)
         async with db.transaction(user_id=actor, staff=True) as session:
-            resource = await self._get(session, resource_id)
-            resource.status = domain.next_status(resource.status, "unpublish")
-            resource.rejection_reason = data.reason
-            resource.updated_at = datetime.now(UTC)
-            await repository.withdraw(session, resource, data.reason)
-            await repository.audit(
-                session, actor, "unpublish", "resource", resource.id, data.reason
-            )
-            await session.flush()
+            resource = await take_down(session, actor, resource_id, data.reason)
             return (await render(session, [resource], None, reviewer=True))[0]
 
     @get("/log")
@@ -167,3 +159,16 @@ class ModerationController(Controller):
         if resource is None:
             raise NotFound("resource")
         return resource
+
+
+async def take_down(session: AsyncSession, actor: UUID, resource_id: UUID, reason: str) -> Resource:
+    """Unpublish a live listing for a moderation reason (also when resolving a report):
+    booking hears of it and the audit log records who and why."""
+    resource = await ModerationController._get(session, resource_id)
+    resource.status = domain.next_status(resource.status, "unpublish")
+    resource.rejection_reason = reason
+    resource.updated_at = datetime.now(UTC)
+    await repository.withdraw(session, resource, reason)
+    await repository.audit(session, actor, "unpublish", "resource", resource.id, reason)
+    await session.flush()
+    return resource

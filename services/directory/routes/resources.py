@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, repository
 from services.directory.models import Partner, Resource
-from services.directory.routes.common import manager, render
+from services.directory.routes.common import can_see, manager, render
 from services.directory.schemas import ResourceIn, ResourceOut, ResourcePatch, Rules
 from shared.auth import Principal
 from shared.availability import Availability
@@ -115,17 +115,7 @@ class ResourcesController(Controller):
             resource = await session.scalar(select(Resource).where(Resource.id == resource_id))
             if resource is None:
                 raise NotFound("resource")
-            partner = await repository.partner(session, resource.tenant_id)
-            shared = (await repository.shared_with(session, [resource.id]))[resource.id]
-            if not domain.visible(
-                status=resource.status,
-                partner_status=partner.status,
-                owner=resource.tenant_id,
-                visibility=resource.visibility,
-                shared_with=shared,
-                viewer=tenant,
-                viewer_alliances=await repository.alliances_of(session, tenant),
-            ):
+            if not await can_see(session, resource, tenant):
                 raise NotFound("resource")
             return (await render(session, [resource], tenant))[0]
 

@@ -1,0 +1,305 @@
+"""Directory search as SQL: what a search request asks for becomes one keyset-paged statement.
+
+Kept free of HTTP and sessions so the endpoint, the tests and the benchmark run the very same
+statements. Visibility is part of every statement (published listings of active businesses,
+public or shared with one of the caller's alliances); the caller's tenant setting and row-level
+security stay the second wall.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import (
+    CompoundSelect,
+    Float,
+    Select,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.orm import defer
+from sqlalchemy.sql.elements import ColumnElement
+
+from services.directory.models import Partner, Resource, ResourceAlliance, SearchWord
+from shared.errors import Problem
+
+EARTH_RADIUS_M = 6378168.0
+"""earthdistance's earth(): one sphere for the box and the exact distance."""
+MAX_WORDS = 5
+"""Words of a query that get typo tolerance."""
+LOOKALIKES = 3
+Sort = Literal["relevance", "distance", "price", "newest"]
+Facet = Literal["kind", "category"]
+DESCENDING: dict[str, bool] = {
+    "relevance": True,
+    "distance": False,
+    "price": False,
+    "newest": True,
+}
+"""Direction of each sort's key; ties always break on the listing id, ascending."""
+
+
+class Near(msgspec.Struct, frozen=True, kw_only=True):
+    latitude: float
+    longitude: float
+    radius_km: float | None = None
+
+
+class Query(msgspec.Struct, frozen=True, kw_only=True):
+    """A validated search: filters, sort, and who is asking (for alliance-only listings)."""
+
+    sort: Sort
+    q: str | None = None
+    alternatives: tuple[tuple[str, ...], ...] = ()
+    """Per word of `q`: the word and known title words it resembles (typo tolerance)."""
+    kind: str | None = None
+    category_ids: tuple[int, ...] | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    free: bool = False
+    instant: bool = False
+    alliance_only: bool = False
+    near: Near | None = None
+    with_hours: bool = False
+    """Only listings with some opening hours: the SQL half of an "open during" search."""
+    viewer_tenant: UUID | None = None
+    viewer_alliances: frozenset[UUID] = frozenset()
+
+
+class Cursor(msgspec.Struct, frozen=True, array_like=True):
+    """Where a page ended: the sort it belongs to, the last sort key and the last id."""
+
+    sort: str
+    key: Any
+    id: UUID
+
+
+def words(q: str) -> list[str]:
+    """The first words of a query, split and lowercased as the 'simple' text config does."""
+    return re.findall(r"\w+", q.lower())[:MAX_WORDS]
+
+
+def lookalikes(typed: Sequence[str]) -> CompoundSelect[tuple[str, str]]:
+    """Per typed word, the known title words closest to it (pg_trgm similarity), best first;
+    a correctly spelt word comes back as itself, first."""
+    per_word = [
+        select(literal(word).label("typed"), SearchWord.word)
+        .where(SearchWord.word.op("%")(word))
+        .order_by(func.similarity(SearchWord.word, word).desc())
+        .limit(LOOKALIKES)
+        for word in typed
+    ]
+    return union_all(*(select(s.subquery()) for s in per_word))
+
+
+def alternatives(
+    typed: Sequence[str], found: Iterable[tuple[str, str]]
+) -> tuple[tuple[str, ...], ...]:
+    """Each typed word with the words it may have meant; known words stand for themselves."""
+    similar: dict[str, list[str]] = {word: [] for word in typed}
+    for word, known in found:
+        similar[word].append(known)
+    return tuple(
+        (word,) if not similar[word] or similar[word][0] == word else (word, *similar[word])
+        for word in typed
+    )
+
+
+def _config() -> ColumnElement[Any]:
+    return cast(literal("simple"), REGCONFIG)
+
+
+def _combine(operator: str, parts: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+    """tsqueries joined with || (any of) or && (all of)."""
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.op(operator)(part)
+    return result
+
+
+def _tsquery(query: Query) -> ColumnElement[Any]:
+    """The words as typed (web-search syntax), or each word replaced by any of its lookalikes."""
+    assert query.q, "only text searches have a text query"
+    typed = func.websearch_to_tsquery(_config(), query.q)
+    if not any(len(words) > 1 for words in query.alternatives):
+        return typed
+    per_word = [
+        _combine("||", [func.plainto_tsquery(_config(), w) for w in words])
+        for words in query.alternatives
+    ]
+    return typed.op("||")(_combine("&&", per_word))
+
+
+def _distance(near: Near) -> ColumnElement[float]:
+    """Great-circle metres (haversine) on earthdistance's sphere, so it agrees with earth_box.
+
+    Plain arithmetic costs a tenth of earth_distance, whose SQL functions run row by row.
+    """
+    lat, lon = Resource.latitude, Resource.longitude
+    half_lat = func.sin(func.radians(lat - near.latitude) / 2)
+    half_lon = func.sin(func.radians(lon - near.longitude) / 2)
+    here = math.cos(math.radians(near.latitude))
+    h = half_lat * half_lat + here * func.cos(func.radians(lat)) * half_lon * half_lon
+    return 2 * EARTH_RADIUS_M * func.asin(func.sqrt(func.least(h, 1.0)))
+
+
+def _visible(query: Query) -> ColumnElement[bool]:
+    """Public listings, the caller's own, and alliance-only ones shared with its alliances."""
+    allowed: list[ColumnElement[bool]] = [Resource.visibility == "public"]
+    if query.viewer_tenant is not None:
+        allowed.append(Resource.tenant_id == query.viewer_tenant)
+    if query.viewer_alliances:
+        allowed.append(
+            exists().where(
+                ResourceAlliance.resource_id == Resource.id,
+                ResourceAlliance.alliance_id.in_(sorted(query.viewer_alliances)),
+            )
+        )
+    return or_(*allowed)
+
+
+def conditions(query: Query, *, skip: Facet | None = None) -> list[ColumnElement[bool]]:
+    """Every filter of the search; `skip` leaves out one facet's own filter for its counts."""
+    # NOT IN over the few inactive businesses plans as one hashed lookup, whatever the estimates.
+    inactive = select(Partner.tenant_id).where(Partner.status != "active")
+    where: list[ColumnElement[bool]] = [
+        Resource.status == "published",
+        Resource.tenant_id.not_in(inactive),
+        _visible(query),
+    ]
+    if query.q:
+        where.append(Resource.search.op("@@")(_tsquery(query)))
+    if query.kind is not None and skip != "kind":
+        where.append(Resource.kind == query.kind)
+    if query.category_ids is not None and skip != "category":
+        where.append(Resource.category_id.in_(query.category_ids))
+    if query.min_price is not None:
+        where.append(Resource.price_amount >= query.min_price)
+    if query.max_price is not None:
+        where.append(Resource.price_amount <= query.max_price)
+    if query.free:
+        where.append(Resource.price_amount == 0)
+    if query.instant:
+        where.append(Resource.rules["instant_book"].astext == "true")
+    if query.alliance_only:
+        where.append(Resource.visibility == "alliance")
+    if query.near is not None and query.near.radius_km is not None:
+        metres = query.near.radius_km * 1000
+        where += [Resource.latitude.is_not(None), _distance(query.near) <= metres]
+        if not query.q:
+            # The box uses the GiST index ix_resources_earth. With words, the text index finds
+            # fewer rows than a city-wide box, but the planner rates every box as very
+            # selective (a fixed estimate) and would pick it, so it is left out then.
+            here = func.ll_to_earth(query.near.latitude, query.near.longitude)
+            there = func.ll_to_earth(Resource.latitude, Resource.longitude)
+            where.append(func.earth_box(here, metres).op("@>")(there))
+    if query.with_hours:
+        extra_opening = Resource.availability["exceptions"].contains([{"closed": False}])
+        where.append(
+            or_(func.jsonb_array_length(Resource.availability["weekly"]) > 0, extra_opening)
+        )
+    return where
+
+
+def sort_key(query: Query) -> ColumnElement[Any]:
+    """The value a sort orders by, as double precision so cursor comparisons are exact."""
+    if query.sort == "relevance":
+        return cast(func.ts_rank(Resource.search, _tsquery(query)), Float(53))
+    if query.sort == "distance":
+        assert query.near is not None, "distance needs a point to measure from"
+        # Listings without a location come last rather than disappearing.
+        return func.coalesce(_distance(query.near), literal(float("inf"), Float(53)))
+    if query.sort == "price":
+        return Resource.price_amount.expression
+    return Resource.published_at.expression
+
+
+def page(query: Query, after: Cursor | None, size: int) -> Select[tuple[Resource, Any]]:
+    """Up to `size` listings after the cursor, in the sort's order; never OFFSET.
+
+    The inner query sorts narrow (id, key) rows; only the page's rows are then read whole.
+    """
+    key = sort_key(query)
+    descending = DESCENDING[query.sort]
+    inner = select(Resource.id, key.label("sort_key")).where(*conditions(query))
+    if after is not None:
+        beyond = key < after.key if descending else key > after.key
+        inner = inner.where(or_(beyond, and_(key == after.key, Resource.id > after.id)))
+    found = (
+        inner.order_by(key.desc() if descending else key.asc(), Resource.id).limit(size).subquery()
+    )
+    return (
+        select(Resource, found.c.sort_key)
+        .join(found, found.c.id == Resource.id)
+        .options(defer(Resource.search))
+        .order_by(found.c.sort_key.desc() if descending else found.c.sort_key.asc(), found.c.id)
+    )
+
+
+def facet(query: Query, name: Facet) -> Select[tuple[Any, int]]:
+    """Listings per kind or per category for the same search, without that facet's filter."""
+    column = Resource.kind if name == "kind" else Resource.category_id
+    return (
+        select(column, func.count())
+        .where(*conditions(query, skip=name))
+        .group_by(column)
+        .order_by(column)
+    )
+
+
+def roll_up(
+    counts: Iterable[tuple[int | None, int]],
+    parents: Mapping[int, int | None],
+    slugs: Mapping[int, str],
+) -> dict[str, int]:
+    """Per-category counts that include descendants, as the category filter does."""
+    totals: dict[str, int] = {}
+    for category_id, count in counts:
+        node = category_id
+        while node is not None:
+            totals[slugs[node]] = totals.get(slugs[node], 0) + count
+            node = parents.get(node)
+    return totals
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    key = cursor.key.isoformat() if isinstance(cursor.key, datetime) else cursor.key
+    raw = json.dumps([cursor.sort, key, str(cursor.id)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _bad_cursor() -> Problem:
+    return Problem(400, "invalid-cursor", "The cursor is not one this search handed out.")
+
+
+def decode_cursor(text: str, sort: Sort) -> Cursor:
+    """The cursor back from its opaque form; it must belong to the same sort."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        cursor_sort, value, resource_id = json.loads(raw)
+        key: Any = datetime.fromisoformat(value) if sort == "newest" else value
+        cursor = Cursor(sort=cursor_sort, key=key, id=UUID(resource_id))
+    except (binascii.Error, ValueError, TypeError, AttributeError) as exc:
+        raise _bad_cursor() from exc
+    numeric = isinstance(key, int | float) and not isinstance(key, bool)
+    if cursor.sort != sort or (sort != "newest" and not numeric):
+        raise _bad_cursor()
+    if sort == "price" and not isinstance(key, int):
+        raise _bad_cursor()
+    return cursor
