@@ -15,11 +15,22 @@ from types import FrameType
 import httpx
 
 from infra.embedded import ensure_servers
-from shared.config import DEFAULT_PORTS, SERVICES, Settings, load_settings
+from shared.config import (
+    DEFAULT_PORTS,
+    SERVICES,
+    STRIPE_SIMULATOR_KEY,
+    STRIPE_SIMULATOR_SECRET,
+    STRIPE_SIMULATOR_URL,
+    Settings,
+    load_settings,
+)
 
 log = logging.getLogger("alliance.runner")
 READY_TIMEOUT = 60.0
 HTTP_PROCESSES = ("web", *SERVICES)
+
+
+WEBHOOK_PATH = "/api/billing/webhooks/stripe"
 
 
 def stack_env(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
@@ -27,7 +38,19 @@ def stack_env(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
     env = {**base, "ALLIANCE_DATA_DIR": str(settings.data_dir)}
     for name in HTTP_PROCESSES:
         env[f"ALLIANCE_{name.upper()}_URL"] = settings.service_url(name)
+    env["STRIPE_API_KEY"] = settings.stripe_api_key
+    env["STRIPE_WEBHOOK_SECRET"] = settings.stripe_webhook_secret
+    if settings.stripe_api_base:
+        env["STRIPE_API_BASE"] = settings.stripe_api_base
     return env
+
+
+def ready_urls(settings: Settings) -> dict[str, str]:
+    """What `wait_ready` waits for: every HTTP process, and the Stripe simulator when used."""
+    urls = {name: settings.service_url(name) for name in HTTP_PROCESSES}
+    if settings.stripe_simulated and settings.stripe_api_base:
+        urls["stripe"] = settings.stripe_api_base
+    return urls
 
 
 class Processes:
@@ -43,8 +66,8 @@ class Processes:
         """A one-off step (migrate, seed) in its own process, so the supervisor stays small."""
         subprocess.run([sys.executable, "-m", "infra.cli", *args], env=self.env, check=True)
 
-    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-m", "infra.cli", *args]
+    def spawn(self, name: str, *args: str, module: str = "infra.cli") -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", module, *args]
         if self.log_dir is None:
             proc = subprocess.Popen(command, env=self.env)
         else:
@@ -61,6 +84,29 @@ class Processes:
             self.spawn(name, "serve", name)
         self.spawn("worker", "worker", "--threads", str(threads))
         self.spawn("web", "serve", "web")
+        self.spawn_stripe_simulator()
+
+    def spawn_stripe_simulator(self) -> None:
+        """Without a real Stripe key, payments go to the simulator, which posts its signed
+        webhooks to billing through the web front."""
+        if self.env.get("STRIPE_API_KEY", STRIPE_SIMULATOR_KEY) != STRIPE_SIMULATOR_KEY:
+            return
+        url = httpx.URL(self.env.get("STRIPE_API_BASE", STRIPE_SIMULATOR_URL))
+        web = self.env.get("ALLIANCE_WEB_URL", f"http://127.0.0.1:{DEFAULT_PORTS['web']}")
+        self.spawn(
+            "stripe",
+            "--host",
+            url.host,
+            "--port",
+            str(url.port),
+            "--webhook-url",
+            web + WEBHOOK_PATH,
+            "--webhook-secret",
+            self.env.get("STRIPE_WEBHOOK_SECRET", STRIPE_SIMULATOR_SECRET),
+            "--log-level",
+            "warning",
+            module="infra.stripe_sim",
+        )
 
     def wait_ready(self, urls: Mapping[str, str], timeout: float = READY_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
@@ -70,8 +116,9 @@ class Processes:
                 for name, url in list(pending.items()):
                     if self.procs[name].poll() is not None:
                         raise RuntimeError(f"{name} exited during start-up")
+                    path = "/_sim/health" if name == "stripe" else "/health/ready"
                     try:
-                        if client.get(f"{url}/health/ready").status_code == 200:
+                        if client.get(f"{url}{path}").status_code == 200:
                             del pending[name]
                     except httpx.HTTPError:
                         pass
@@ -117,13 +164,18 @@ def up(data_dir: Path, *, demo: bool, threads: int) -> int:
         processes = Processes(stack_env(settings, os.environ))
         processes.run("migrate")
         processes.start_stack(threads)
-        processes.wait_ready({n: settings.service_url(n) for n in HTTP_PROCESSES})
+        processes.wait_ready(ready_urls(settings))
         if demo:
             processes.run("seed", "--demo")
         print(
             f"\nAlliance is up at {settings.service_url('web')} in "
             f"{time.monotonic() - started:.1f}s (embedded: {', '.join(servers.started) or 'none'})."
-            " Ctrl-C stops it.\n",
+            " Ctrl-C stops it.\n"
+            + (
+                f"Test payments: Stripe simulator at {settings.stripe_api_base}.\n"
+                if settings.stripe_simulated
+                else ""
+            ),
             flush=True,
         )
         while not stopping:

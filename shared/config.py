@@ -12,6 +12,10 @@ SERVICES = ("accounts", "directory", "booking", "billing")
 """The back-end services, each with its own PostgreSQL schema and API prefix."""
 
 DEFAULT_PORTS = {"web": 8000, "accounts": 8001, "directory": 8002, "booking": 8003, "billing": 8004}
+STRIPE_SIMULATOR_KEY = "sk_test_simulator"
+"""Without a real STRIPE_API_KEY the stack runs the Stripe simulator (infra/stripe_sim)."""
+STRIPE_SIMULATOR_URL = "http://127.0.0.1:8010"
+STRIPE_SIMULATOR_SECRET = "whsec_test_alliance"  # noqa: S105 - the simulator's public default
 APP_ROLE = "alliance_app"
 """The login role services run as; it owns nothing, so row-level security applies to it."""
 
@@ -52,6 +56,14 @@ class Settings:
     event_min_backoff_ms: int = 500
     queue_namespace: str = "alliance"
     """Prefix of the queue's Redis keys; test runs use their own."""
+    stripe_api_key: str = STRIPE_SIMULATOR_KEY
+    stripe_api_base: str | None = STRIPE_SIMULATOR_URL
+    """Where the Stripe SDK sends requests; None for Stripe itself."""
+    stripe_webhook_secret: str = STRIPE_SIMULATOR_SECRET
+
+    @property
+    def stripe_simulated(self) -> bool:
+        return self.stripe_api_key == STRIPE_SIMULATOR_KEY
 
     @property
     def mail_dir(self) -> Path:
@@ -80,6 +92,13 @@ def load_settings() -> Settings:
         name: os.environ.get(f"ALLIANCE_{name.upper()}_URL", f"http://127.0.0.1:{port}")
         for name, port in DEFAULT_PORTS.items()
     }
+    # A real STRIPE_API_KEY talks to Stripe; none means the simulator at ALLIANCE_STRIPE_URL.
+    stripe_key = os.environ.get("STRIPE_API_KEY") or STRIPE_SIMULATOR_KEY
+    simulator = (
+        os.environ.get("ALLIANCE_STRIPE_URL", STRIPE_SIMULATOR_URL)
+        if stripe_key == STRIPE_SIMULATOR_KEY
+        else None
+    )
     return Settings(
         database_url=admin,
         app_database_url=_async_url(app_url) if app_url else _runtime_url(admin),
@@ -90,6 +109,9 @@ def load_settings() -> Settings:
         event_max_retries=int(os.environ.get("ALLIANCE_EVENT_MAX_RETRIES", "8")),
         event_min_backoff_ms=int(os.environ.get("ALLIANCE_EVENT_MIN_BACKOFF_MS", "500")),
         queue_namespace=os.environ.get("ALLIANCE_QUEUE_NAMESPACE", "alliance"),
+        stripe_api_key=stripe_key,
+        stripe_api_base=os.environ.get("STRIPE_API_BASE") or simulator,
+        stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", STRIPE_SIMULATOR_SECRET),
     )
 
 

@@ -61,7 +61,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
 
 class TenantCreated(Event, frozen=True, kw_only=True):
     type = "tenant.created.v1"
-    consumers = ("directory",)
+    consumers = ("directory", "billing")
     tenant_id: UUID
     name: str
     slug: str
@@ -72,7 +72,7 @@ class TenantCreated(Event, frozen=True, kw_only=True):
 
 class TenantUpdated(Event, frozen=True, kw_only=True):
     type = "tenant.updated.v1"
-    consumers = ("directory",)
+    consumers = ("directory", "billing")
     tenant_id: UUID
     name: str
     slug: str
@@ -197,7 +197,7 @@ class BookingRequested(Event, frozen=True, kw_only=True):
     """A customer asked for a slot; a paid booking now awaits its payment authorisation."""
 
     type = "booking.requested.v1"
-    consumers = ()
+    consumers = ("billing",)
     booking: BookingFacts
     instant: bool
 
@@ -206,7 +206,7 @@ class BookingAccepted(Event, frozen=True, kw_only=True):
     """The provider (or instant booking) accepted: billing captures the authorised payment."""
 
     type = "booking.accepted.v1"
-    consumers = ()
+    consumers = ("billing",)
     booking: BookingFacts
 
 
@@ -222,7 +222,7 @@ class BookingDeclined(Event, frozen=True, kw_only=True):
     """The provider said no: billing releases the authorisation."""
 
     type = "booking.declined.v1"
-    consumers = ()
+    consumers = ("billing",)
     booking: BookingFacts
     message: str
 
@@ -231,7 +231,7 @@ class BookingExpired(Event, frozen=True, kw_only=True):
     """Nobody paid or answered in time; the slot is free again."""
 
     type = "booking.expired.v1"
-    consumers = ()
+    consumers = ("billing",)
     booking: BookingFacts
     previous_status: str
 
@@ -240,7 +240,7 @@ class BookingCancelled(Event, frozen=True, kw_only=True):
     """One side cancelled; `refund_amount` of the paid amount goes back under `refund_rule`."""
 
     type = "booking.cancelled.v1"
-    consumers = ()
+    consumers = ("billing",)
     booking: BookingFacts
     previous_status: str
     cancelled_by_tenant_id: UUID | None
@@ -317,3 +317,36 @@ class PaymentRefunded(Event, frozen=True, kw_only=True):
     consumers = ("booking",)
     payment: PaymentFacts
     refunded_amount: int
+
+
+class PayoutAccountUpdated(Event, frozen=True, kw_only=True):
+    """What Stripe says a provider's payout account may do; directory will refuse to publish
+    paid listings until charges are enabled."""
+
+    type = "payout_account.updated.v1"
+    consumers = ()
+    tenant_id: UUID
+    charges_enabled: bool
+    payouts_enabled: bool
+    details_submitted: bool
+
+
+class PlanChanged(Event, frozen=True, kw_only=True):
+    """A tenant's SaaS plan changed; `fee_bps` is the platform fee its new bookings pay."""
+
+    type = "plan.changed.v1"
+    consumers = ()
+    tenant_id: UUID
+    plan: str
+    """free | pro"""
+    previous_plan: str
+    fee_bps: int
+
+
+class StripeEventReceived(Event, frozen=True, kw_only=True):
+    """Billing stored a verified Stripe webhook; its own consumer applies it off the request."""
+
+    type = "stripe.event_received.v1"
+    consumers = ("billing",)
+    stripe_event_id: str
+    stripe_type: str

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from infra.bootstrap import connect_admin
 from infra.embedded import EmbeddedServers, start_postgres, start_redis
-from infra.runner import HTTP_PROCESSES, Processes
+from infra.runner import HTTP_PROCESSES, Processes, ready_urls
 from shared.config import Settings, _runtime_url
 from shared.db import Database
 from tests.support import child_env, drop_database, free_port, fresh_database, reachable
@@ -60,6 +60,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, embedded: EmbeddedServers
         event_max_retries=2,
         event_min_backoff_ms=100,
         queue_namespace=f"alliance-test-{os.getpid()}",
+        stripe_api_base=f"http://127.0.0.1:{free_port()}",
     )
 
 
@@ -81,7 +82,7 @@ def stack(database: Settings) -> Iterator[Settings]:
     processes = Processes(child_env(database), log_dir=database.data_dir / "logs")
     processes.start_stack(threads=4)
     try:
-        processes.wait_ready({n: database.service_url(n) for n in HTTP_PROCESSES})
+        processes.wait_ready(ready_urls(database))
         yield database
     finally:
         processes.stop()

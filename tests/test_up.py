@@ -25,6 +25,7 @@ def start_up(data_dir: Path, ports: dict[str, int]) -> subprocess.Popen[bytes]:
         if k not in ("DATABASE_URL", "REDIS_URL", "APP_DATABASE_URL")
     }
     env.update({f"ALLIANCE_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in ports.items()})
+    env["ALLIANCE_STRIPE_URL"] = f"http://127.0.0.1:{free_port()}"
     return subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "up", "--data-dir", str(data_dir), "--threads", "2"],
         env=env,

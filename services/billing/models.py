@@ -1,9 +1,189 @@
-"""Billing persistence; its tables come with the billing issue, event plumbing is here."""
+"""Billing persistence: payments per booking, payout accounts, plans, the ledger, Stripe events.
 
-from shared.db import service_metadata
+`tenant_id` leads every tenant-owned key. A payment, its ledger rows and disputes belong to the
+provider (`tenant_id`) and are also visible to the customer (`customer_tenant_id`) and to
+platform admins (see the migration's policies). `tenants` and `stripe_events` are platform-level:
+a projection of public business names and the inbox of Stripe's webhooks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base, service_metadata
 from shared.outbox import inbox_table, outbox_table
 
 SCHEMA = "billing"
-metadata = service_metadata(SCHEMA)
+
+
+class BillingBase(Base):
+    __abstract__ = True
+    metadata = service_metadata(SCHEMA)
+
+
+metadata = BillingBase.metadata
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+
+class Tenant(BillingBase):
+    """Names for receipts and statements, from accounts' tenant events."""
+
+    __tablename__ = "tenants"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PayoutAccount(BillingBase):
+    """A provider's Stripe Express account and what Stripe last said about it."""
+
+    __tablename__ = "payout_accounts"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stripe_account_id: Mapped[str] = mapped_column(String(100), unique=True)
+    details_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    charges_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    payouts_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    requirements_due: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Plan(BillingBase):
+    """The tenant's SaaS plan; no row means Free. `version` grows with every change we ask for."""
+
+    __tablename__ = "plans"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    plan: Mapped[str] = mapped_column(String(10), default="free")
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(100))
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    subscription_status: Mapped[str | None] = mapped_column(String(30))
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Payment(BillingBase):
+    """Billing's copy of a paid booking and the money on it; one per booking."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index("ix_payments_customer", "customer_tenant_id", "created_at"),
+        Index("ix_payments_provider_created", "tenant_id", "created_at"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    booking_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, unique=True)
+    customer_tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    resource_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    plan: Mapped[str] = mapped_column(String(10))
+    """The provider's plan when the booking was made; it fixed `fee_bps`."""
+    fee_bps: Mapped[int] = mapped_column(Integer)
+    fee_amount: Mapped[int] = mapped_column(BigInteger)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    booking_status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    destination: Mapped[str | None] = mapped_column(String(100))
+    checkout_session_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    captured_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Dispute(BillingBase):
+    __tablename__ = "disputes"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[str] = mapped_column(String(100), primary_key=True, unique=True)
+    booking_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    customer_tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LedgerTransaction(BillingBase):
+    """One money movement; `key` names the business action so it is recorded once."""
+
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (Index("ix_ledger_transactions_created", "created_at"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, unique=True, default=uuid.uuid4)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    """capture | refund | subscription"""
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    customer_tenant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    fee: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    stripe_ref: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LedgerEntry(BillingBase):
+    """A signed amount on one account; a transaction's entries sum to zero per currency."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "transaction_id"], [LedgerTransaction.tenant_id, LedgerTransaction.id]
+        ),
+        Index("ix_ledger_entries_party", "party_tenant_id", "account"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    line: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(30))
+    party_tenant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    """Whose account it is; None for the platform's own."""
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class StripeEvent(BillingBase):
+    """Every Stripe event id once, with its verified payload, then when it was applied."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

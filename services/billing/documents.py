@@ -1,0 +1,143 @@
+"""Receipts and statements: built from billing's rows without I/O, rendered as JSON, HTML, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from html import escape
+from uuid import UUID
+
+from services.billing.domain import format_money
+from services.billing.models import LedgerTransaction, Payment, Tenant
+from services.billing.schemas import (
+    Party,
+    ReceiptLine,
+    ReceiptOut,
+    StatementLine,
+    Totals,
+)
+
+RECEIPT_PATH = "/api/billing/bookings/{booking_id}/receipt.html"
+
+
+def _party(tenant_id: UUID, names: Mapping[UUID, Tenant]) -> Party:
+    known = names.get(tenant_id)
+    return Party(tenant_id=tenant_id, name=known.name if known else f"Business {tenant_id}")
+
+
+def _line(label: str, amount: int, currency: str) -> ReceiptLine:
+    return ReceiptLine(label=label, amount=amount, formatted=format_money(amount, currency))
+
+
+def receipt(
+    row: Payment, names: Mapping[UUID, Tenant], paid_at: datetime, *, test_mode: bool
+) -> ReceiptOut:
+    """What the customer paid whom, for which booking, what came back and what the fee was."""
+    currency = row.currency
+    lines = [
+        _line(
+            f"Booking {row.booking_id} ({row.starts_at:%Y-%m-%d %H:%M} to "
+            f"{row.ends_at:%Y-%m-%d %H:%M} UTC)",
+            row.captured_amount,
+            currency,
+        )
+    ]
+    if row.refunded_amount:
+        lines.append(_line("Refunded", -row.refunded_amount, currency))
+    return ReceiptOut(
+        test_mode=test_mode,
+        number=f"R-{paid_at:%Y%m%d}-{str(row.booking_id)[:8].upper()}",
+        booking_id=row.booking_id,
+        issued_at=paid_at,
+        customer=_party(row.customer_tenant_id, names),
+        provider=_party(row.tenant_id, names),
+        currency=currency,
+        lines=lines,
+        paid=row.captured_amount,
+        refunded=row.refunded_amount,
+        net_paid=row.captured_amount - row.refunded_amount,
+        platform_fee=row.fee_amount - row.fee_refunded,
+        document_url=RECEIPT_PATH.format(booking_id=row.booking_id),
+    )
+
+
+def receipt_html(receipt: ReceiptOut) -> str:
+    money = receipt.currency
+    rows = "".join(
+        f"<tr><td>{escape(line.label)}</td><td class=n>{escape(line.formatted)}</td></tr>"
+        for line in receipt.lines
+    )
+    banner = "<p class=test>Test payment: no real money moved.</p>" if receipt.test_mode else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Receipt {escape(receipt.number)}</title>
+<style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}td.n{{text-align:right}}
+table{{width:100%;border-collapse:collapse}}td,th{{border-bottom:1px solid #ccc;padding:.4em}}
+.test{{background:#fde68a;padding:.5em}}</style></head><body>
+{banner}<h1>Receipt {escape(receipt.number)}</h1>
+<p>Issued {receipt.issued_at:%Y-%m-%d %H:%M} UTC through Alliance.</p>
+<p><strong>Paid by</strong> {escape(receipt.customer.name)}<br>
+<strong>Paid to</strong> {escape(receipt.provider.name)}</p>
+<table>{rows}
+<tr><th>Total paid</th><th class=n>{escape(format_money(receipt.net_paid, money))}</th></tr>
+</table>
+<p>Of which Alliance's platform fee, paid by the provider:
+{escape(format_money(receipt.platform_fee, money))}.</p>
+</body></html>
+"""
+
+
+def statement_lines(transactions: Iterable[LedgerTransaction]) -> list[StatementLine]:
+    """A provider's view of its captures (earned) and refunds (given back), fee included."""
+    lines = []
+    for tx in transactions:
+        sign = -1 if tx.kind == "refund" else 1
+        lines.append(
+            StatementLine(
+                at=tx.created_at,
+                kind=tx.kind,
+                booking_id=tx.booking_id,
+                currency=tx.currency,
+                gross=sign * tx.amount,
+                fee=sign * tx.fee,
+                net=sign * (tx.amount - tx.fee),
+            )
+        )
+    return lines
+
+
+def totals(lines: Iterable[StatementLine]) -> list[Totals]:
+    by_currency: dict[str, Totals] = {}
+    for line in lines:
+        total = by_currency.setdefault(
+            line.currency,
+            Totals(currency=line.currency, earnings=0, fees=0, refunds=0, fees_refunded=0, net=0),
+        )
+        if line.kind == "refund":
+            total.refunds -= line.gross
+            total.fees_refunded -= line.fee
+        else:
+            total.earnings += line.gross
+            total.fees += line.fee
+        total.net += line.net
+    return [by_currency[c] for c in sorted(by_currency)]
+
+
+def statement_csv(lines: Iterable[StatementLine]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["date", "kind", "booking_id", "currency", "gross", "fee", "net"])
+    for line in lines:
+        writer.writerow(
+            [
+                line.at.isoformat(),
+                line.kind,
+                line.booking_id or "",
+                line.currency,
+                f"{line.gross / 100:.2f}",
+                f"{line.fee / 100:.2f}",
+                f"{line.net / 100:.2f}",
+            ]
+        )
+    return out.getvalue()

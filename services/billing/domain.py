@@ -1,0 +1,217 @@
+"""Billing rules without I/O: plans and fees, the payment state machine, refunds, the ledger.
+
+Money is integer minor units plus a currency. The ledger is double-entry: every movement is a
+transaction whose entries sum to zero per currency, so balances derived from it (per tenant,
+for the platform) always sum to zero too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from uuid import UUID
+
+import msgspec
+
+# Plans ----------------------------------------------------------------------------------------
+
+FREE, PRO = "free", "pro"
+PLAN_FEE_BPS: Mapping[str, int] = {FREE: 1000, PRO: 500}
+"""Platform fee per plan in basis points of the booking's amount (10% on Free, 5% on Pro)."""
+PRO_MONTHLY_AMOUNT, PRO_MONTHLY_CURRENCY = 2900, "eur"
+"""The Pro subscription's monthly price."""
+
+
+def platform_fee(amount: int, fee_bps: int) -> int:
+    """The platform's share of `amount`, rounded down so the provider never loses a cent."""
+    return amount * fee_bps // 10_000
+
+
+# Payments -------------------------------------------------------------------------------------
+
+AWAITING_PAYMENT = "awaiting_payment"
+AUTHORIZED = "authorized"
+CAPTURED = "captured"
+RELEASED = "released"
+REFUNDED = "refunded"
+PARTIALLY_REFUNDED = "partially_refunded"
+FAILED = "failed"
+
+TRANSITIONS: Mapping[tuple[str, str], str] = {
+    (AWAITING_PAYMENT, "authorize"): AUTHORIZED,
+    (AWAITING_PAYMENT, "release"): RELEASED,
+    (AWAITING_PAYMENT, "fail"): FAILED,
+    (AUTHORIZED, "capture"): CAPTURED,
+    (AUTHORIZED, "release"): RELEASED,
+    (AUTHORIZED, "fail"): FAILED,
+}
+"""(status, action) -> next status; refunds move a captured payment by amount (see `refunded`)."""
+SETTLED = (RELEASED, REFUNDED, FAILED)
+"""Nothing more happens to a payment in these states."""
+
+
+class IllegalTransition(Exception):
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(f"Cannot {action} a payment that is {status}.")
+
+
+def next_status(status: str, action: str) -> str:
+    target = TRANSITIONS.get((status, action))
+    if target is None:
+        raise IllegalTransition(status, action)
+    return target
+
+
+def refunded_status(captured: int, refunded: int) -> str:
+    if refunded <= 0:
+        return CAPTURED
+    return REFUNDED if refunded >= captured else PARTIALLY_REFUNDED
+
+
+def refund_due(
+    previous_booking_status: str, policy_refund: int, captured: int, refunded: int
+) -> int:
+    """What to refund when a booking is cancelled.
+
+    Booking computes the policy's refund only for confirmed bookings (it knows the money was
+    captured); if billing captured before booking heard of it, nothing was meant to be kept,
+    so everything captured goes back.
+    """
+    refundable = max(captured - refunded, 0)
+    if previous_booking_status != "confirmed":
+        return refundable
+    return min(max(policy_refund, 0), refundable)
+
+
+def fee_refund(
+    fee: int, fee_refunded: int, captured: int, refunded_before: int, amount: int
+) -> int:
+    """The platform fee given back with a refund of `amount`: in proportion, all of what is
+    left on the last refund (as Stripe's `refund_application_fee` does)."""
+    remaining = fee - fee_refunded
+    if refunded_before + amount >= captured:
+        return remaining
+    return min(round(fee * amount / captured), remaining)
+
+
+# Ledger ---------------------------------------------------------------------------------------
+
+CUSTOMER = "customer"
+"""What a business paid for bookings (negative: money out of its pocket)."""
+PROVIDER = "provider"
+"""What a business earned from bookings, net of the platform fee."""
+PLATFORM_FEES = "platform_fees"
+SUBSCRIBER = "subscriber"
+"""What a business paid for its plan."""
+PLATFORM_SUBSCRIPTIONS = "platform_subscriptions"
+PLATFORM_ACCOUNTS = (PLATFORM_FEES, PLATFORM_SUBSCRIPTIONS)
+
+
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    account: str
+    party: UUID | None
+    """The tenant whose account it is; None for the platform."""
+    amount: int
+    currency: str
+
+
+class Unbalanced(ValueError):
+    pass
+
+
+def balanced(entries: Iterable[Entry]) -> bool:
+    totals: dict[str, int] = {}
+    for entry in entries:
+        totals[entry.currency] = totals.get(entry.currency, 0) + entry.amount
+    return all(total == 0 for total in totals.values())
+
+
+def _checked(entries: list[Entry]) -> list[Entry]:
+    if not entries or not balanced(entries):
+        raise Unbalanced(f"entries do not sum to zero: {entries}")
+    return [e for e in entries if e.amount != 0]
+
+
+def capture_entries(
+    customer: UUID, provider: UUID, amount: int, fee: int, currency: str
+) -> list[Entry]:
+    """The customer pays `amount`; the provider earns it less the fee the platform keeps."""
+    if not 0 <= fee <= amount:
+        raise Unbalanced("the fee must lie between 0 and the amount")
+    return _checked(
+        [
+            Entry(account=CUSTOMER, party=customer, amount=-amount, currency=currency),
+            Entry(account=PROVIDER, party=provider, amount=amount - fee, currency=currency),
+            Entry(account=PLATFORM_FEES, party=None, amount=fee, currency=currency),
+        ]
+    )
+
+
+def refund_entries(
+    customer: UUID, provider: UUID, amount: int, fee_back: int, currency: str
+) -> list[Entry]:
+    """`amount` goes back to the customer: the transfer is reversed by what the provider had
+    of it, and the platform gives back `fee_back` of its fee."""
+    if not 0 <= fee_back <= amount:
+        raise Unbalanced("the fee refunded must lie between 0 and the amount")
+    return _checked(
+        [
+            Entry(account=CUSTOMER, party=customer, amount=amount, currency=currency),
+            Entry(account=PROVIDER, party=provider, amount=-(amount - fee_back), currency=currency),
+            Entry(account=PLATFORM_FEES, party=None, amount=-fee_back, currency=currency),
+        ]
+    )
+
+
+def subscription_entries(subscriber: UUID, amount: int, currency: str) -> list[Entry]:
+    return _checked(
+        [
+            Entry(account=SUBSCRIBER, party=subscriber, amount=-amount, currency=currency),
+            Entry(account=PLATFORM_SUBSCRIPTIONS, party=None, amount=amount, currency=currency),
+        ]
+    )
+
+
+Balances = dict[tuple[UUID | None, str], int]
+"""(tenant or None for the platform, currency) -> balance."""
+
+
+def balances(entries: Iterable[Entry]) -> Balances:
+    result: Balances = {}
+    for entry in entries:
+        key = (entry.party, entry.currency)
+        result[key] = result.get(key, 0) + entry.amount
+    return result
+
+
+# Presentation -----------------------------------------------------------------------------------
+
+ZERO_DECIMAL = frozenset(
+    {
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    }
+)
+SYMBOLS: Mapping[str, str] = {"eur": "€", "usd": "$", "gbp": "£", "chf": "CHF ", "jpy": "¥"}
+
+
+def format_money(amount: int, currency: str) -> str:
+    """`4 500,00 €`-free and locale-neutral: `€45.00`, `-$3.20`, `¥500`, `SEK 12.00`."""
+    code = currency.lower()
+    sign = "-" if amount < 0 else ""
+    value = abs(amount)
+    number = f"{value:,}" if code in ZERO_DECIMAL else f"{value // 100:,}.{value % 100:02d}"
+    return f"{sign}{SYMBOLS.get(code, code.upper() + ' ')}{number}"

@@ -1,0 +1,243 @@
+"""Bring billing's rows in line with Stripe's objects, read fresh from Stripe.
+
+Webhooks arrive late, twice or out of order, so they are only a hint: each function here
+re-fetches the object and moves our state forward from what Stripe says now. Booking events
+use the same functions to release or settle money.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import stripe
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.billing import domain, repository
+from services.billing.models import Dispute, Payment, PayoutAccount
+from services.billing.stripe_gateway import field, gateway, metadata
+from shared.events import PayoutAccountUpdated, PlanChanged
+
+log = logging.getLogger("alliance.billing.sync")
+ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# Payments ---------------------------------------------------------------------------------------
+
+
+async def payment(session: AsyncSession, booking_id: UUID) -> None:
+    """The checkout / PaymentIntent moved: authorise, note a decline, or undo a late payment."""
+    row = await repository.payment(session, booking_id, lock=True)
+    if row is None:
+        raise LookupError(f"no payment for booking {booking_id} yet")
+    if row.payment_intent_id is None and row.checkout_session_id is not None:
+        checkout = await gateway().session(row.checkout_session_id)
+        if checkout.status == "expired" and row.status == domain.AWAITING_PAYMENT:
+            await repository.move(session, row, "release", _now())
+            return
+        if isinstance(checkout.payment_intent, str):
+            row.payment_intent_id = checkout.payment_intent
+    if row.payment_intent_id is None:
+        return
+    intent = await gateway().intent(row.payment_intent_id)
+    if row.status == domain.AWAITING_PAYMENT:
+        if intent.status == "requires_capture":
+            row.last_error = None
+            await repository.move(session, row, "authorize", _now())
+        elif intent.last_payment_error is not None:
+            row.last_error = intent.last_payment_error.message
+    elif row.status == domain.AUTHORIZED and intent.status == "canceled":
+        row.last_error = "The card authorisation was cancelled before capture."
+        await repository.move(session, row, "fail", _now())
+    elif row.status in (domain.RELEASED, domain.FAILED) and intent.status == "requires_capture":
+        await gateway().cancel(row.booking_id, intent.id)  # paid after the booking lapsed
+
+
+async def release(session: AsyncSession, row: Payment) -> None:
+    """Let go of an uncaptured payment: expire the open checkout or void the authorisation."""
+    if row.status not in (domain.AWAITING_PAYMENT, domain.AUTHORIZED):
+        return
+    if row.payment_intent_id is None and row.checkout_session_id is not None:
+        checkout = await gateway().session(row.checkout_session_id)
+        if checkout.status == "open":
+            await gateway().expire(row.booking_id, checkout.id)
+        elif isinstance(checkout.payment_intent, str):
+            row.payment_intent_id = checkout.payment_intent
+    if row.payment_intent_id is not None:
+        intent = await gateway().intent(row.payment_intent_id)
+        if intent.status == "requires_capture":
+            await gateway().cancel(row.booking_id, intent.id)
+    await repository.move(session, row, "release", _now())
+
+
+async def capture(session: AsyncSession, row: Payment) -> None:
+    if row.status != domain.AUTHORIZED or row.payment_intent_id is None:
+        log.info("nothing to capture", extra={"fields": {"booking_id": str(row.booking_id)}})
+        return
+    try:
+        intent = await gateway().capture(row.booking_id, row.payment_intent_id)
+    except stripe.InvalidRequestError as exc:
+        intent = await gateway().intent(row.payment_intent_id)
+        if intent.status != "succeeded":
+            row.last_error = exc.user_message or str(exc)
+            await repository.move(session, row, "fail", _now())
+            return
+    if intent.status == "succeeded":
+        await repository.move(session, row, "capture", _now())
+
+
+async def refund(session: AsyncSession, row: Payment, amount: int) -> None:
+    if amount <= 0 or row.payment_intent_id is None:
+        return
+    made = await gateway().refund(row.booking_id, row.payment_intent_id, amount)
+    await repository.record_refund(session, row, made.amount, made.id, _now())
+
+
+async def refunds(session: AsyncSession, booking_id: UUID) -> None:
+    """Refunds made outside billing (say, from Stripe's dashboard) join the ledger too."""
+    row = await repository.payment(session, booking_id, lock=True)
+    if row is None or row.payment_intent_id is None or row.captured_amount == 0:
+        return
+    found = await gateway().client.v1.refunds.list_async(
+        {"payment_intent": row.payment_intent_id, "limit": 100}
+    )
+    for made in sorted(found.data, key=lambda r: r.created):
+        if made.status == "succeeded":
+            await repository.record_refund(session, row, made.amount, made.id, _now())
+
+
+async def dispute(session: AsyncSession, data: dict[str, Any]) -> None:
+    tags = metadata(await gateway().charge(str(data["charge"])))
+    booking_id = tags.get("booking_id")
+    if booking_id is None:
+        return
+    await repository.act_for(session, UUID(tags["tenant_id"]))
+    row = await repository.payment(session, UUID(booking_id))
+    if row is None:
+        raise LookupError(f"dispute on unknown booking {booking_id}")
+    existing = await session.get(Dispute, (row.tenant_id, str(data["id"])))
+    if existing is not None:
+        existing.status = str(data.get("status", existing.status))
+        return
+    session.add(
+        Dispute(
+            tenant_id=row.tenant_id,
+            id=str(data["id"]),
+            booking_id=row.booking_id,
+            customer_tenant_id=row.customer_tenant_id,
+            amount=int(data["amount"]),
+            currency=str(data["currency"]).upper(),
+            reason=str(data.get("reason") or "general"),
+            status=str(data.get("status") or "needs_response"),
+        )
+    )
+
+
+# Payout accounts --------------------------------------------------------------------------------
+
+
+async def account(session: AsyncSession, account_id: str) -> PayoutAccount | None:
+    """Copy what Stripe says of a connected account; announce it when it changed."""
+    fresh = await gateway().account(account_id)
+    tenant = metadata(fresh).get("tenant_id")
+    if tenant is None:
+        return None
+    await repository.act_for(session, UUID(tenant))
+    row = await repository.payout_account(session, UUID(tenant))
+    if row is None or row.stripe_account_id != fresh.id:
+        return None
+    await apply_account(session, row, fresh)
+    return row
+
+
+async def apply_account(session: AsyncSession, row: PayoutAccount, fresh: stripe.Account) -> None:
+    requirements = fresh.requirements
+    due = list(requirements.currently_due or []) if requirements else []
+    state = (
+        bool(fresh.details_submitted),
+        bool(fresh.charges_enabled),
+        bool(fresh.payouts_enabled),
+    )
+    before = (row.details_submitted, row.charges_enabled, row.payouts_enabled)
+    row.details_submitted, row.charges_enabled, row.payouts_enabled = state
+    row.requirements_due = due
+    row.updated_at = _now()
+    if state != before:
+        await repository.announce(
+            session,
+            PayoutAccountUpdated(
+                tenant_id=row.tenant_id,
+                details_submitted=row.details_submitted,
+                charges_enabled=row.charges_enabled,
+                payouts_enabled=row.payouts_enabled,
+            ),
+            row.tenant_id,
+        )
+
+
+# Plans ------------------------------------------------------------------------------------------
+
+
+async def subscription(session: AsyncSession, subscription_id: str) -> None:
+    """The plan follows the tenant's subscription as Stripe has it now."""
+    sub = await gateway().subscription(subscription_id)
+    tenant = metadata(sub).get("tenant_id")
+    if tenant is None:
+        return
+    tenant_id = UUID(tenant)
+    await repository.act_for(session, tenant_id)
+    row = await repository.plan(session, tenant_id, lock=True)
+    active = sub.status in ACTIVE_SUBSCRIPTION
+    if row.stripe_subscription_id not in (None, sub.id) and not active:
+        return  # an older subscription ending says nothing about the current one
+    row.stripe_subscription_id = sub.id
+    row.subscription_status = sub.status
+    row.cancel_at_period_end = bool(sub.cancel_at_period_end)
+    period_end = field(sub, "current_period_end")
+    row.current_period_end = datetime.fromtimestamp(period_end, UTC) if period_end else None
+    row.checkout_url = None
+    row.updated_at = _now()
+    wanted = domain.PRO if active else domain.FREE
+    if wanted != row.plan:
+        previous, row.plan = row.plan, wanted
+        await repository.announce(
+            session,
+            PlanChanged(
+                tenant_id=tenant_id,
+                plan=wanted,
+                previous_plan=previous,
+                fee_bps=domain.PLAN_FEE_BPS[wanted],
+            ),
+            tenant_id,
+        )
+
+
+async def invoice_paid(session: AsyncSession, data: dict[str, Any]) -> None:
+    """A paid Pro invoice is platform revenue: one ledger transaction per invoice."""
+    details = (data.get("parent") or {}).get("subscription_details") or {}
+    tenant = (details.get("metadata") or {}).get("tenant_id")
+    amount = int(data.get("amount_paid") or 0)
+    if tenant is None or amount <= 0:
+        return
+    tenant_id = UUID(tenant)
+    await repository.act_for(session, tenant_id)
+    currency = str(data["currency"]).upper()
+    await repository.post(
+        session,
+        tenant_id,
+        f"invoice:{data['id']}",
+        "subscription",
+        domain.subscription_entries(tenant_id, amount, currency),
+        booking_id=None,
+        customer_tenant_id=None,
+        amount=amount,
+        fee=amount,
+        currency=currency,
+        stripe_ref=str(data["id"]),
+    )

@@ -1,0 +1,77 @@
+"""Billing test helpers: providers that can take payments, paying on the hosted page, polling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from shared.bus import Bus
+from shared.events import ResourceSnapshot
+from tests.booking.helpers import Business, business, listed
+from tests.support import eventually, expect
+
+API = "/api/billing"
+GOOD_CARD = "4242424242424242"
+DECLINED_CARD = "4000000000000002"
+
+
+async def onboarded(front: httpx.AsyncClient, prefix: str = "prov") -> Business:
+    """A provider that went through Express onboarding on the simulator's hosted page."""
+    provider = await business(front, prefix)
+    started = expect(
+        await front.post(f"{API}/payout-account/onboarding", headers=provider.headers), 200
+    )
+    assert started["test_mode"] is True and started["charges_enabled"] is False
+    async with httpx.AsyncClient(timeout=10) as browser:
+        page = await browser.get(started["onboarding_url"])
+        assert page.status_code == 200
+        done = await browser.post(
+            started["onboarding_url"], data={"action": "complete"}, follow_redirects=False
+        )
+        assert done.status_code == 303
+
+    async def enabled() -> dict[str, Any] | None:
+        body: dict[str, Any] = expect(
+            await front.get(f"{API}/payout-account", headers=provider.headers), 200
+        )
+        return body if body["charges_enabled"] else None
+
+    await eventually(enabled)
+    return provider
+
+
+async def paid_listing(
+    front: httpx.AsyncClient, bus: Bus, provider: Business, customer: Business, **changes: Any
+) -> ResourceSnapshot:
+    """A 25.00 EUR/hour resource, on request unless `instant_book=True`."""
+    changes.setdefault("instant_book", False)
+    changes.setdefault("price_amount", 2500)
+    return await listed(front, bus, provider, customer, **changes)
+
+
+async def payment(
+    front: httpx.AsyncClient, party: Business, booking_id: str, status: str | None = None
+) -> dict[str, Any]:
+    """The booking's payment as `party` sees it, once billing has it (in `status`, if given)."""
+
+    async def check() -> dict[str, Any] | None:
+        answer = await front.get(f"{API}/bookings/{booking_id}/payment", headers=party.headers)
+        if answer.status_code != 200:
+            return None
+        body: dict[str, Any] = answer.json()
+        ready = body["checkout_url"] or body["status"] != "awaiting_payment"
+        return body if ready and (status is None or body["status"] == status) else None
+
+    return await eventually(check, within=20)
+
+
+async def pay(checkout_url: str, card: str = GOOD_CARD) -> httpx.Response:
+    """Submit the simulator's hosted Checkout page as a browser would."""
+    async with httpx.AsyncClient(timeout=10) as browser:
+        assert (await browser.get(checkout_url)).status_code == 200
+        return await browser.post(
+            checkout_url,
+            data={"card_number": card, "email": "buyer@example.com", "name": "Buyer"},
+            follow_redirects=False,
+        )

@@ -1,0 +1,90 @@
+"""Billing's pure rules: fees, the payment state machine, refunds and the double-entry ledger."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.billing import domain
+
+CUSTOMER, PROVIDER = uuid4(), uuid4()
+
+
+def test_plans_set_the_fee_and_round_it_down() -> None:
+    assert domain.platform_fee(5000, domain.PLAN_FEE_BPS[domain.FREE]) == 500
+    assert domain.platform_fee(5000, domain.PLAN_FEE_BPS[domain.PRO]) == 250
+    assert domain.platform_fee(999, 500) == 49
+
+
+def test_payment_state_machine() -> None:
+    assert domain.next_status(domain.AWAITING_PAYMENT, "authorize") == domain.AUTHORIZED
+    assert domain.next_status(domain.AUTHORIZED, "capture") == domain.CAPTURED
+    assert domain.next_status(domain.AUTHORIZED, "release") == domain.RELEASED
+    with pytest.raises(domain.IllegalTransition):
+        domain.next_status(domain.CAPTURED, "release")
+    with pytest.raises(domain.IllegalTransition):
+        domain.next_status(domain.RELEASED, "authorize")
+    assert domain.refunded_status(5000, 0) == domain.CAPTURED
+    assert domain.refunded_status(5000, 2500) == domain.PARTIALLY_REFUNDED
+    assert domain.refunded_status(5000, 5000) == domain.REFUNDED
+
+
+def test_refund_follows_the_policy_only_when_booking_knew_it_was_paid() -> None:
+    assert domain.refund_due("confirmed", 2500, captured=5000, refunded=0) == 2500
+    assert domain.refund_due("confirmed", 0, captured=5000, refunded=0) == 0
+    assert domain.refund_due("confirmed", 9000, captured=5000, refunded=1000) == 4000
+    assert domain.refund_due("accepted", 0, captured=5000, refunded=0) == 5000
+
+
+def test_fee_comes_back_in_proportion_and_whole_on_the_last_refund() -> None:
+    assert domain.fee_refund(500, 0, 5000, 0, 2500) == 250
+    assert domain.fee_refund(500, 250, 5000, 2500, 2500) == 250
+    assert domain.fee_refund(333, 0, 1000, 0, 1000) == 333
+
+
+def test_ledger_transactions_balance() -> None:
+    capture = domain.capture_entries(CUSTOMER, PROVIDER, 5000, 500, "EUR")
+    refund = domain.refund_entries(CUSTOMER, PROVIDER, 2500, 250, "EUR")
+    assert domain.balanced(capture) and domain.balanced(refund)
+    totals = domain.balances([*capture, *refund])
+    assert totals[(CUSTOMER, "EUR")] == -2500
+    assert totals[(PROVIDER, "EUR")] == 4500 - 2250
+    assert totals[(None, "EUR")] == 250
+    assert sum(totals.values()) == 0
+    with pytest.raises(domain.Unbalanced):
+        domain.capture_entries(CUSTOMER, PROVIDER, 100, 200, "EUR")
+
+
+@given(
+    amount=st.integers(min_value=1, max_value=10**9),
+    bps=st.sampled_from(sorted(domain.PLAN_FEE_BPS.values())),
+    refunds=st.lists(st.integers(min_value=1, max_value=10**9), max_size=4),
+)
+def test_any_capture_and_refunds_leave_balances_summing_to_zero(
+    amount: int, bps: int, refunds: list[int]
+) -> None:
+    fee = domain.platform_fee(amount, bps)
+    entries = domain.capture_entries(CUSTOMER, PROVIDER, amount, fee, "EUR")
+    refunded = fee_refunded = 0
+    for wanted in refunds:
+        part = min(wanted, amount - refunded)
+        if part == 0:
+            break
+        fee_back = domain.fee_refund(fee, fee_refunded, amount, refunded, part)
+        entries += domain.refund_entries(CUSTOMER, PROVIDER, part, fee_back, "EUR")
+        refunded, fee_refunded = refunded + part, fee_refunded + fee_back
+    totals = domain.balances(entries)
+    assert sum(totals.values()) == 0
+    assert 0 <= fee_refunded <= fee
+    if refunded == amount:
+        assert all(value == 0 for value in totals.values())
+
+
+def test_money_is_formatted_by_currency() -> None:
+    assert domain.format_money(4500, "EUR") == "€45.00"
+    assert domain.format_money(-320, "usd") == "-$3.20"
+    assert domain.format_money(500, "JPY") == "¥500"
+    assert domain.format_money(123456, "SEK") == "SEK 1,234.56"
