@@ -9,7 +9,6 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import httpx
-import msgspec
 
 from shared.availability import Availability, WeeklyRule
 from shared.bus import Bus
@@ -155,14 +154,3 @@ def payment(booking: dict[str, Any], amount: int | None = None) -> PaymentFacts:
         amount=booking["amount"] if amount is None else amount,
         currency=booking["currency"],
     )
-
-
-def problem(answer: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    body: dict[str, Any] = answer.json()
-    assert body["type"].endswith(f"/{slug}"), body
-    return body
-
-
-def decode(raw: str | bytes, kind: type[Any]) -> Any:
-    return msgspec.json.decode(raw, type=kind)

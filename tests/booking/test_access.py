@@ -20,41 +20,40 @@ from tests.booking.helpers import (
     days_ahead,
     listed,
     paris,
-    problem,
     publish,
     window,
 )
-from tests.support import eventually
+from tests.support import eventually, expect
 
 
 async def test_rules_of_the_resource_are_enforced(front: httpx.AsyncClient, bus: Bus) -> None:
     provider, customer = await business(front), await business(front)
     resource = await listed(front, bus, provider, customer, capacity=2)
     day = days_ahead(3)
-    problem(await book(front, provider, resource, **window(day, 10, 11)), 403, "own-resource")
-    closed = problem(
+    expect(await book(front, provider, resource, **window(day, 10, 11)), 403, "own-resource")
+    closed = expect(
         await book(front, customer, resource, **window(day, 19, 21)), 422, "invalid-booking"
     )
     assert closed["field"] == "start"
-    problem(
+    expect(
         await book(front, customer, resource, **window(day, 10, 11, units=3)),
         422,
         "invalid-booking",
     )
     soon = paris(days_ahead(0), 0)
-    problem(
+    expect(
         await book(front, customer, resource, start=soon.isoformat(), end=soon.isoformat()),
         422,
         "invalid-booking",
     )
-    problem(
+    expect(
         await book(
             front, customer, resource, start="2030-01-01T10:00:00", end="2030-01-01T11:00:00"
         ),
         422,
         "invalid-booking",
     )
-    problem(
+    expect(
         await book(front, customer, resource, surprise=True, **window(day, 10, 11)),
         400,
         "validation-error",
@@ -75,10 +74,10 @@ async def test_other_tenants_cannot_see_or_touch_a_booking(
     resource = await listed(front, bus, provider, customer)
     booking = await booked(front, customer, resource, **window(days_ahead(3), 10, 11))
     url = f"/api/booking/bookings/{booking['id']}"
-    problem(await front.get(url, headers=stranger.headers), 404, "not-found")
-    problem(await front.post(f"{url}/cancel", json={}, headers=stranger.headers), 404, "not-found")
-    problem(await front.get(f"{url}/messages", headers=stranger.headers), 404, "not-found")
-    problem(await front.get(url), 401, "unauthenticated")
+    expect(await front.get(url, headers=stranger.headers), 404, "not-found")
+    expect(await front.post(f"{url}/cancel", json={}, headers=stranger.headers), 404, "not-found")
+    expect(await front.get(f"{url}/messages", headers=stranger.headers), 404, "not-found")
+    expect(await front.get(url), 401, "unauthenticated")
     mine = (await front.get("/api/booking/bookings", headers=stranger.headers)).json()
     assert mine == {"items": [], "next_cursor": None}
 
@@ -103,12 +102,12 @@ async def test_suspended_businesses_neither_book_nor_are_booked(
 
     await publish(bus, TenantSuspended(tenant_id=customer.tenant_id, reason="fraud"))
     await quote_is(403)
-    problem(await book(front, customer, resource, **slot), 403, "tenant-suspended")
+    expect(await book(front, customer, resource, **slot), 403, "tenant-suspended")
     await publish(bus, TenantReinstated(tenant_id=customer.tenant_id))
     await quote_is(200)
     await publish(bus, TenantSuspended(tenant_id=provider.tenant_id, reason="review"))
     await quote_is(404)
-    problem(await book(front, customer, resource, **slot), 404, "not-found")
+    expect(await book(front, customer, resource, **slot), 404, "not-found")
     await publish(bus, TenantReinstated(tenant_id=provider.tenant_id))
     await quote_is(200)
     assert (await book(front, customer, resource, **slot)).status_code == 201
@@ -132,7 +131,7 @@ async def test_alliance_members_see_alliance_listings_and_get_member_prices(
     )
     quote_url = f"/api/booking/resources/{resource.resource_id}/quote"
     slot = window(days_ahead(3), 10, 12)
-    problem(await front.post(quote_url, json=slot, headers=member.headers), 404, "not-found")
+    expect(await front.post(quote_url, json=slot, headers=member.headers), 404, "not-found")
     await publish(
         bus,
         AllianceMembershipChanged(

@@ -19,11 +19,11 @@ from tests.booking.helpers import (
     days_ahead,
     listed,
     payment,
-    problem,
     publish,
     status_becomes,
     window,
 )
+from tests.support import expect
 
 
 async def test_free_instant_booking_is_confirmed_then_cancelled_once(
@@ -40,7 +40,7 @@ async def test_free_instant_booking_is_confirmed_then_cancelled_once(
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     again = await front.post(f"{url}/cancel", json={}, headers=customer.headers)
-    body = problem(again, 409, "illegal-transition")
+    body = expect(again, 409, "illegal-transition")
     assert body["current_status"] == "cancelled"
 
 
@@ -51,7 +51,7 @@ async def test_request_accepted_by_the_provider_only(front: httpx.AsyncClient, b
     assert booking["status"] == "requested" and booking["expires_at"] is not None
     url = f"/api/booking/bookings/{booking['id']}"
 
-    problem(
+    expect(
         await front.post(f"{url}/accept", json={}, headers=customer.headers), 403, "provider-only"
     )
     accepted = await front.post(
@@ -61,7 +61,7 @@ async def test_request_accepted_by_the_provider_only(front: httpx.AsyncClient, b
     assert accepted.json()["status"] == "confirmed", "free bookings skip payment"
     assert accepted.json()["role"] == "provider"
     late = await front.post(f"{url}/decline", json={}, headers=provider.headers)
-    assert problem(late, 409, "illegal-transition")["current_status"] == "confirmed"
+    assert expect(late, 409, "illegal-transition")["current_status"] == "confirmed"
 
 
 async def test_paid_request_through_payment_events(front: httpx.AsyncClient, bus: Bus) -> None:
@@ -70,7 +70,7 @@ async def test_paid_request_through_payment_events(front: httpx.AsyncClient, bus
     booking = await booked(front, customer, resource, **window(days_ahead(10), 10, 12))
     assert booking["status"] == "pending_payment" and booking["amount"] == 5000
     url = f"/api/booking/bookings/{booking['id']}"
-    problem(
+    expect(
         await front.post(f"{url}/accept", json={}, headers=provider.headers),
         409,
         "illegal-transition",
@@ -98,7 +98,7 @@ async def test_failed_payment_cancels_and_releases_the_slot(
     resource = await listed(front, bus, provider, customer, price_amount=1000)
     slot = window(days_ahead(4), 9, 10)
     booking = await booked(front, customer, resource, **slot)
-    problem(await book(front, customer, resource, **slot), 409, "slot-taken")
+    expect(await book(front, customer, resource, **slot), 409, "slot-taken")
     await publish(bus, PaymentFailed(payment=payment(booking), reason="card_declined"))
     await status_becomes(front, customer, booking["id"], "cancelled")
     assert (await book(front, customer, resource, **slot)).status_code == 201
@@ -147,7 +147,7 @@ async def test_declined_request_keeps_the_message_in_the_thread(
         f"{url}/decline", json={"message": "Fully booked that week"}, headers=provider.headers
     )
     assert declined.json()["status"] == "declined"
-    problem(
+    expect(
         await front.post(f"{url}/cancel", json={}, headers=customer.headers),
         409,
         "illegal-transition",
@@ -184,7 +184,7 @@ async def test_unanswered_request_expires_by_its_timer(
     await bus.schedule("booking", "expire", args, datetime.now(UTC))
     expired = await status_becomes(front, customer, booking["id"], "expired")
     assert expired["expires_at"] is None
-    problem(
+    expect(
         await front.post(
             f"/api/booking/bookings/{booking['id']}/accept", json={}, headers=provider.headers
         ),
@@ -218,7 +218,7 @@ async def test_sweep_expires_reminds_and_completes_then_both_sides_review(
     done = await booked(front, customer, resource, **window(days_ahead(2), 10, 11))
     hold = await booked(front, customer, paid, **window(days_ahead(2), 10, 11))
     url = f"/api/booking/bookings/{done['id']}"
-    problem(
+    expect(
         await front.post(f"{url}/reviews", json={"stars": 5}, headers=customer.headers),
         409,
         "not-completed",
@@ -254,14 +254,14 @@ async def test_sweep_expires_reminds_and_completes_then_both_sides_review(
     )
     assert review.status_code == 201, review.text
     assert review.json()["subject_tenant_id"] == str(provider.tenant_id)
-    problem(
+    expect(
         await front.post(f"{url}/reviews", json={"stars": 1}, headers=customer.headers),
         409,
         "already-reviewed",
     )
     back = await front.post(f"{url}/reviews", json={"stars": 4}, headers=provider.headers)
     assert back.json()["subject_role"] == "customer"
-    problem(
+    expect(
         await front.post(f"{url}/reviews", json={"stars": 6}, headers=provider.headers),
         400,
         "validation-error",

@@ -14,9 +14,9 @@ from tests.booking.helpers import (
     days_ahead,
     listed,
     paris,
-    problem,
     window,
 )
+from tests.support import expect
 
 
 async def test_availability_shows_free_units_around_bookings_and_blocks(
@@ -30,7 +30,7 @@ async def test_availability_shows_free_units_around_bookings_and_blocks(
     block = await front.post(blocks, json=window(day, 11, 13), headers=provider.headers)
     assert block.status_code == 201, block.text
     assert block.json()["kind"] == "block" and block.json()["status"] == "blocked"
-    problem(
+    expect(
         await front.post(blocks, json=window(day, 11, 12), headers=customer.headers),
         404,
         "not-found",
@@ -54,7 +54,7 @@ async def test_availability_shows_free_units_around_bookings_and_blocks(
         (iso(12), iso(13), 1),
         (iso(13), iso(20), 2),
     ]
-    problem(await book(front, customer, resource, **window(day, 11, 12)), 409, "slot-taken")
+    expect(await book(front, customer, resource, **window(day, 11, 12)), 409, "slot-taken")
     released = await front.post(
         f"/api/booking/bookings/{block.json()['id']}/cancel", json={}, headers=provider.headers
     )
@@ -96,7 +96,7 @@ async def test_lists_by_role_status_and_date_with_a_stable_cursor(
     bad = await front.get(
         "/api/booking/bookings", params={"cursor": "nonsense"}, headers=customer.headers
     )
-    problem(bad, 400, "bad-cursor")
+    expect(bad, 400, "bad-cursor")
 
 
 async def test_private_calendar_feeds_by_token_and_revocable(
@@ -115,7 +115,7 @@ async def test_private_calendar_feeds_by_token_and_revocable(
         json={"resource_id": str(resource.resource_id)},
         headers=provider.headers,
     )
-    problem(
+    expect(
         await front.post(
             "/api/booking/calendar-feeds",
             json={"resource_id": str(resource.resource_id)},
@@ -144,5 +144,5 @@ async def test_private_calendar_feeds_by_token_and_revocable(
         f"/api/booking/calendar-feeds/{tenant_feed.json()['id']}", headers=customer.headers
     )
     assert revoked.status_code == 204
-    problem(await front.get(path(tenant_feed)), 404, "not-found")
-    problem(await front.get("/api/booking/calendar/not-a-token.ics"), 404, "not-found")
+    expect(await front.get(path(tenant_feed)), 404, "not-found")
+    expect(await front.get("/api/booking/calendar/not-a-token.ics"), 404, "not-found")
