@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +23,7 @@ async def partner(front: httpx.AsyncClient, slug: str) -> dict[str, Any] | None:
 
 
 async def test_tenant_created_in_accounts_appears_in_directory(
-    front: httpx.AsyncClient, owner_conn: asyncpg.Connection
+    stack: Settings, front: httpx.AsyncClient, owner_conn: asyncpg.Connection
 ) -> None:
     slug = unique("flow")
     signup = await front.post(
@@ -47,6 +48,18 @@ async def test_tenant_created_in_accounts_appears_in_directory(
         "SELECT count(*) FROM directory.inbox WHERE event_id = $1", row["event_id"]
     )
     assert seen == 1
+
+    async def logged() -> list[dict[str, Any]]:
+        lines = (stack.data_dir / "logs" / "worker.log").read_text().splitlines()
+        entries = [json.loads(line) for line in lines if line.startswith("{")]
+        return [
+            e
+            for e in entries
+            if e.get("request_id") == f"req-{slug}" and e.get("consumer") == "directory"
+        ]
+
+    applied = await eventually(logged)
+    assert applied[0]["msg"] == "event applied"
 
 
 async def test_redelivered_event_changes_nothing(
