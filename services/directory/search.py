@@ -45,7 +45,6 @@ MAX_WORDS = 5
 """Words of a query that get typo tolerance."""
 LOOKALIKES = 3
 Sort = Literal["relevance", "distance", "price", "newest"]
-Facet = Literal["kind", "category"]
 DESCENDING: dict[str, bool] = {
     "relevance": True,
     "distance": False,
@@ -174,8 +173,8 @@ def _visible(query: Query) -> ColumnElement[bool]:
     return or_(*allowed)
 
 
-def conditions(query: Query, *, skip: Facet | None = None) -> list[ColumnElement[bool]]:
-    """Every filter of the search; `skip` leaves out one facet's own filter for its counts."""
+def conditions(query: Query, *, facets: bool = False) -> list[ColumnElement[bool]]:
+    """Every filter of the search; for `facets`, all but the kind and category filters."""
     # NOT IN over the few inactive businesses plans as one hashed lookup, whatever the estimates.
     inactive = select(Partner.tenant_id).where(Partner.status != "active")
     where: list[ColumnElement[bool]] = [
@@ -185,9 +184,9 @@ def conditions(query: Query, *, skip: Facet | None = None) -> list[ColumnElement
     ]
     if query.q:
         where.append(Resource.search.op("@@")(_tsquery(query)))
-    if query.kind is not None and skip != "kind":
+    if query.kind is not None and not facets:
         where.append(Resource.kind == query.kind)
-    if query.category_ids is not None and skip != "category":
+    if query.category_ids is not None and not facets:
         where.append(Resource.category_id.in_(query.category_ids))
     if query.min_price is not None:
         where.append(Resource.price_amount >= query.min_price)
@@ -252,30 +251,36 @@ def page(query: Query, after: Cursor | None, size: int) -> Select[tuple[Resource
     )
 
 
-def facet(query: Query, name: Facet) -> Select[tuple[Any, int]]:
-    """Listings per kind or per category for the same search, without that facet's filter."""
-    column = Resource.kind if name == "kind" else Resource.category_id
+def facet_table(query: Query) -> Select[tuple[str, int | None, int]]:
+    """Listings per (kind, category) for the search without its kind and category filters.
+
+    One scan gives both facets: each is this table with the other facet's filter applied.
+    """
     return (
-        select(column, func.count())
-        .where(*conditions(query, skip=name))
-        .group_by(column)
-        .order_by(column)
+        select(Resource.kind, Resource.category_id, func.count())
+        .where(*conditions(query, facets=True))
+        .group_by(Resource.kind, Resource.category_id)
     )
 
 
-def roll_up(
-    counts: Iterable[tuple[int | None, int]],
+def facets(
+    query: Query,
+    table: Iterable[tuple[str, int | None, int]],
     parents: Mapping[int, int | None],
     slugs: Mapping[int, str],
-) -> dict[str, int]:
-    """Per-category counts that include descendants, as the category filter does."""
-    totals: dict[str, int] = {}
-    for category_id, count in counts:
-        node = category_id
+) -> dict[str, dict[str, int]]:
+    """Counts per kind and per category (descendants included, as the category filter does),
+    each without its own filter so that a client can show what choosing another would give."""
+    kinds: dict[str, int] = {}
+    categories: dict[str, int] = {}
+    for kind, category_id, count in table:
+        if query.category_ids is None or category_id in query.category_ids:
+            kinds[kind] = kinds.get(kind, 0) + count
+        node = category_id if query.kind in (None, kind) else None
         while node is not None:
-            totals[slugs[node]] = totals.get(slugs[node], 0) + count
+            categories[slugs[node]] = categories.get(slugs[node], 0) + count
             node = parents.get(node)
-    return totals
+    return {"kind": kinds, "category": categories}
 
 
 def encode_cursor(cursor: Cursor) -> str:

@@ -108,17 +108,11 @@ async def _page(
 
 
 async def _facets(session: AsyncSession, query: search.Query) -> dict[str, dict[str, int]]:
-    kinds = (await session.execute(search.facet(query, "kind"))).tuples().all()
-    per_category = (await session.execute(search.facet(query, "category"))).tuples().all()
+    table = (await session.execute(search.facet_table(query))).tuples().all()
     tree = (await session.execute(select(Category.id, Category.parent_id, Category.slug))).all()
-    return {
-        "kind": dict(kinds),
-        "category": search.roll_up(
-            per_category,
-            parents={c.id: c.parent_id for c in tree},
-            slugs={c.id: c.slug for c in tree},
-        ),
-    }
+    return search.facets(
+        query, table, parents={c.id: c.parent_id for c in tree}, slugs={c.id: c.slug for c in tree}
+    )
 
 
 class SearchController(Controller):

@@ -1,0 +1,312 @@
+"""Search under load: the HTTP endpoint against the same SQL sent straight through asyncpg.
+
+One run starts `alliance serve directory` on the seeded database (see seed_directory), sends a
+fixed mix of searches (words, some misspelt, with kind / price filters and a radius around a
+city) from N concurrent clients for a few seconds, then sends the statements those searches
+run (typo lookup, page, facet counts, in one transaction with the tenant settings) through
+an asyncpg pool at the same concurrency, and repeats both. Figures are medians over the
+repetitions; EXPLAIN ANALYZE of one search shows the indexes in use.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/alliance_bench_search \
+    REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python -m benchmarks.bench_search
+
+Writes docs/PERFORMANCE-search.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from benchmarks.seed_directory import CATEGORIES, CITIES
+from services.directory import search
+from shared.config import Settings, load_settings
+from tests.support import free_port
+
+REPORT = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE-search.md"
+TYPOS = {"kitchen": "kichen", "oven": "ovne", "printer": "priner", "storage": "storge"}
+SET_TENANT = (
+    "SELECT set_config('app.tenant_id', '', true), set_config('app.user_id', '', true),"
+    " set_config('app.staff', '', true)"
+)
+Statement = tuple[str, list[Any]]
+
+
+def compiled(statement: ClauseElement) -> Statement:
+    """SQL and positional parameters exactly as SQLAlchemy hands them to asyncpg."""
+    dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
+    done = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    assert isinstance(done, SQLCompiler)
+    params = done.construct_params() or {}
+    return done.string, [params[name] for name in done.positiontup or ()]
+
+
+@dataclass(frozen=True)
+class Search:
+    params: dict[str, Any]
+    """The HTTP query string."""
+    lookup: Statement
+    """The typo lookup (known words resembling the typed ones)."""
+    statements: tuple[Statement, ...]
+    """What the endpoint runs for it against PostgreSQL: the page and the facet counts."""
+
+
+def mix(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    """Searches a visitor makes: one or two words, sometimes misspelt, near a city."""
+    nouns = sorted({n.split()[-1] for _, names in CATEGORIES.values() for n in names})
+    result = []
+    for _ in range(count):
+        word = rng.choice(nouns + list(TYPOS))
+        if rng.random() < 0.3:
+            word = TYPOS.get(word, word)
+        lat, lon = CITIES[rng.choice(list(CITIES))]
+        params: dict[str, Any] = {"q": word, "lat": lat, "lon": lon, "radius_km": 25}
+        if rng.random() < 0.5:
+            params["max_price"] = rng.choice((5000, 10_000, 20_000))
+        if rng.random() < 0.3:
+            params["kind"] = rng.choice(("equipment", "subcontract", "space"))
+        result.append(params)
+    return result
+
+
+async def prepare(pool: asyncpg.Pool, params: dict[str, Any]) -> Search:
+    """The statements the endpoint builds for these parameters, with the typo lookup done."""
+    typed = search.words(params["q"])
+    lookup = compiled(search.lookalikes(typed))
+    found = [(r[0], r[1]) for r in await pool.fetch(lookup[0], *lookup[1])]
+    query = search.Query(
+        sort="relevance",
+        q=params["q"],
+        alternatives=search.alternatives(typed, found),
+        kind=params.get("kind"),
+        max_price=params.get("max_price"),
+        near=search.Near(
+            latitude=params["lat"], longitude=params["lon"], radius_km=params["radius_km"]
+        ),
+    )
+    statements = (compiled(search.page(query, None, 21)), compiled(search.facet_table(query)))
+    return Search(params, lookup, statements)
+
+
+@dataclass
+class Result:
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, p: int) -> float:
+        return statistics.quantiles(self.latencies_ms, n=100)[p - 1]
+
+
+async def load(
+    concurrency: int,
+    seconds: float,
+    searches: list[Search],
+    one: Callable[[Search], Awaitable[bool]],
+) -> Result:
+    """`concurrency` clients, each sending searches back to back until time is up."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    counter = iter(range(10**9))
+
+    async def client() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            item = searches[next(counter) % len(searches)]
+            started = time.perf_counter()
+            ok = await one(item)
+            latencies.append((time.perf_counter() - started) * 1000)
+            errors += not ok
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return Result(len(latencies), errors, time.perf_counter() - started, latencies)
+
+
+def serve(settings: Settings, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "ALLIANCE_DATA_DIR": str(data_dir),
+        "ALLIANCE_DIRECTORY_URL": f"http://127.0.0.1:{port}",
+    }
+    log = (data_dir / "directory.log").open("wb")
+    command = [sys.executable, "-m", "infra.cli", "serve", "directory", "--port", str(port)]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+async def ready(http: httpx.AsyncClient) -> None:
+    for _ in range(300):
+        try:
+            if (await http.get("/api/directory/health/ready")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the directory service did not become ready")
+
+
+async def explain(pool: asyncpg.Pool, item: Search) -> str:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(SET_TENANT)
+        sql, args = item.statements[0]
+        rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
+    return "\n".join(r[0] for r in rows)
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown"
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        cpu = next((line.split(":", 1)[1].strip() for line in info if "model name" in line), cpu)
+    return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, {platform.system()}"
+
+
+def median(results: list[Result], figure: Callable[[Result], float]) -> float:
+    return statistics.median(figure(r) for r in results)
+
+
+def table(runs: dict[str, list[Result]]) -> list[str]:
+    lines = [
+        "| path | requests/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, results in runs.items():
+        lines.append(
+            f"| {name} | {median(results, lambda r: r.throughput):.0f}"
+            f" | {median(results, lambda r: r.percentile(50)):.1f}"
+            f" | {median(results, lambda r: r.percentile(95)):.1f}"
+            f" | {median(results, lambda r: r.percentile(99)):.1f}"
+            f" | {sum(r.errors for r in results)} |"
+        )
+    return lines
+
+
+async def run(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    rng = random.Random(7)  # noqa: S311 - a reproducible mix, not a secret
+    dsn = settings.app_database_url.replace("postgresql+asyncpg://", "postgresql://")
+    pool = await asyncpg.create_pool(dsn, min_size=args.concurrency, max_size=args.concurrency)
+    listed = await pool.fetchval("SELECT count(*) FROM directory.resources")
+    if not listed:
+        raise SystemExit("no listings: run `python -m benchmarks.seed_directory` first")
+    searches = [await prepare(pool, params) for params in mix(rng, 200)]
+
+    async def raw(item: Search) -> bool:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(SET_TENANT)
+            await conn.fetch(item.lookup[0], *item.lookup[1])
+            for sql, params in item.statements:
+                await conn.fetch(sql, *params)
+        return True
+
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data_dir:
+        server = serve(settings, port, Path(data_dir))
+        limits = httpx.Limits(max_connections=args.concurrency)
+        try:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30
+            ) as http:
+                await ready(http)
+
+                async def api(item: Search) -> bool:
+                    answer = await http.get("/api/directory/search", params=item.params)
+                    return answer.status_code == 200
+
+                runs: dict[str, list[Result]] = {"HTTP /api/directory/search": [], "asyncpg": []}
+                for _ in range(args.repeat):
+                    await load(args.concurrency, 2, searches, api)  # warm-up
+                    runs["HTTP /api/directory/search"].append(
+                        await load(args.concurrency, args.seconds, searches, api)
+                    )
+                    runs["asyncpg"].append(
+                        await load(args.concurrency, args.seconds, searches, raw)
+                    )
+                    print(table(runs)[-2:], flush=True)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        plan = await explain(pool, searches[0])
+    await pool.close()
+    write_report(args, runs, plan, searches[0], listed)
+
+
+def write_report(
+    args: argparse.Namespace, runs: dict[str, list[Result]], plan: str, sample: Search, listed: int
+) -> None:
+    api, raw = runs.values()
+    ratio = median(api, lambda r: r.throughput) / median(raw, lambda r: r.throughput)
+    lines = [
+        "# Search performance",
+        "",
+        f"Machine: {machine()}. PostgreSQL, the directory service, and the load generator share",
+        "these CPUs, so figures are medians over repetitions. Generated by"
+        " `benchmarks/bench_search.py`.",
+        "",
+        "## Commands",
+        "",
+        "```sh",
+        "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/alliance_bench_search \\",
+        "  REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python -m benchmarks.seed_directory",
+        "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/alliance_bench_search \\",
+        "  REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python -m benchmarks.bench_search"
+        f" --concurrency {args.concurrency} --seconds {args.seconds} --repeat {args.repeat}",
+        "```",
+        "",
+        f"## Results ({listed:,} listings, concurrency {args.concurrency},"
+        f" {args.seconds}s per run, median of {args.repeat})",
+        "",
+        *table(runs),
+        "",
+        f"API / raw throughput: **{ratio:.2f}**.",
+        "",
+        "## EXPLAIN ANALYZE of the page query, as the runtime role",
+        "",
+        f"Search: `{sample.params}`",
+        "",
+        "```",
+        plan,
+        "```",
+    ]
+    REPORT.parent.mkdir(exist_ok=True)
+    existing = REPORT.read_text() if REPORT.exists() else ""
+    notes = existing[existing.index("## Notes") :] if "## Notes" in existing else ""
+    REPORT.write_text("\n".join(lines) + "\n" + ("\n" + notes if notes else ""))
+    print(f"wrote {REPORT}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--repeat", type=int, default=3)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
