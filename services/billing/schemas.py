@@ -39,6 +39,8 @@ class PaymentOut(Out, kw_only=True):
     checkout_url: str | None
     """Where the customer pays, while the payment awaits it."""
     last_error: str | None
+    payment_intent_id: str | None
+    """Stripe's reference, for support and reconciliation."""
     updated_at: datetime
 
 

@@ -8,7 +8,7 @@ import httpx
 
 from shared.bus import Bus
 from shared.events import ResourceSnapshot
-from tests.booking.helpers import Business, business, listed
+from tests.booking.helpers import Business, booked, business, days_ahead, listed, window
 from tests.support import eventually, expect
 
 API = "/api/billing"
@@ -69,9 +69,48 @@ async def payment(
 async def pay(checkout_url: str, card: str = GOOD_CARD) -> httpx.Response:
     """Submit the simulator's hosted Checkout page as a browser would."""
     async with httpx.AsyncClient(timeout=10) as browser:
-        assert (await browser.get(checkout_url)).status_code == 200
+        await browser.get(checkout_url)
         return await browser.post(
             checkout_url,
             data={"card_number": card, "email": "buyer@example.com", "name": "Buyer"},
             follow_redirects=False,
         )
+
+
+async def authorised(
+    front: httpx.AsyncClient,
+    bus: Bus,
+    *,
+    provider: Business | None = None,
+    days: int = 10,
+    **listing: Any,
+) -> tuple[Business, Business, dict[str, Any]]:
+    """(provider, customer, booking) once the customer's card is authorised for 50.00 EUR."""
+    provider = provider or await onboarded(front)
+    customer = await business(front)
+    resource = await paid_listing(front, bus, provider, customer, **listing)
+    booking = await booked(front, customer, resource, **window(days_ahead(days), 10, 12))
+    awaiting = await payment(front, customer, booking["id"], "awaiting_payment")
+    assert (await pay(awaiting["checkout_url"])).status_code == 303
+    await payment(front, customer, booking["id"], "authorized")
+
+    async def booking_heard() -> bool:
+        url = f"/api/booking/bookings/{booking['id']}"
+        answer = await front.get(url, headers=customer.headers)
+        return answer.json()["status"] != "pending_payment"
+
+    await eventually(booking_heard)
+    return provider, customer, booking
+
+
+async def decide(
+    front: httpx.AsyncClient, party: Business, booking: dict[str, Any], action: str
+) -> dict[str, Any]:
+    url = f"/api/booking/bookings/{booking['id']}/{action}"
+    result: dict[str, Any] = expect(await front.post(url, json={}, headers=party.headers), 200)
+    return result
+
+
+async def intent(stripe_api: httpx.AsyncClient, payment_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = expect(await stripe_api.get(f"/v1/payment_intents/{payment_id}"), 200)
+    return result

@@ -72,6 +72,7 @@ def payment_out(row: Payment, tenant: UUID, settings: Settings) -> PaymentOut:
         if customer and row.status == domain.AWAITING_PAYMENT
         else None,
         last_error=row.last_error,
+        payment_intent_id=row.payment_intent_id,
         updated_at=row.updated_at,
     )
 
