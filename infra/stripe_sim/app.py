@@ -231,6 +231,15 @@ def create_app(
             return _json(exc.body(), exc.status)
         return _json(sub)
 
+    @post("/_sim/charges/{charge_id:str}/dispute", name="sim_dispute")
+    async def dispute(request: Request[Any, Any, Any], charge_id: FromPath[str]) -> Response[Any]:
+        """The cardholder disputes a captured charge (form `reason`, default `fraudulent`)."""
+        try:
+            found = payments.open_dispute(sim, charge_id, (await _form(request)).get("reason"))
+        except StripeError as exc:
+            return _json(exc.body(), exc.status)
+        return _json(found)
+
     handlers: list[BaseRouteHandler] = [
         api,
         show_checkout,
@@ -241,6 +250,7 @@ def create_app(
         deliveries,
         resend,
         renew,
+        dispute,
     ]
     app = Litestar(
         route_handlers=handlers,

@@ -759,3 +759,37 @@ def register(router: Router) -> None:
             if wanted is not None:
                 items = [r for r in items if r[key] == wanted]
         return page(sim, req, "/v1/refunds", items)
+
+
+def open_dispute(sim: Simulator, charge_id: str, reason: str | None) -> JSON:
+    """A cardholder dispute on a captured charge: the amount is withdrawn pending evidence."""
+    charge = sim.store.get("charge", charge_id)
+    if not charge["captured"] or charge["disputed"]:
+        raise invalid_param("charge", f"Charge {charge_id} cannot be disputed.")
+    created = now()
+    dispute = sim.store.add(
+        {
+            "id": new_id("dp_"),
+            "object": "dispute",
+            "amount": charge["amount_captured"] - charge["amount_refunded"],
+            "balance_transactions": [],
+            "charge": charge["id"],
+            "created": created,
+            "currency": charge["currency"],
+            "evidence_details": {
+                "due_by": created + 7 * 86400,
+                "has_evidence": False,
+                "past_due": False,
+                "submission_count": 0,
+            },
+            "is_charge_refundable": False,
+            "livemode": False,
+            "metadata": {},
+            "payment_intent": charge["payment_intent"],
+            "reason": reason or "fraudulent",
+            "status": "needs_response",
+        }
+    )
+    charge["disputed"] = True
+    sim.emit("charge.dispute.created", dispute)
+    return snapshot(dispute)

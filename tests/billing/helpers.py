@@ -97,7 +97,7 @@ async def authorised(
     async def booking_heard() -> bool:
         url = f"/api/booking/bookings/{booking['id']}"
         answer = await front.get(url, headers=customer.headers)
-        return answer.json()["status"] != "pending_payment"
+        return bool(answer.json()["status"] != "pending_payment")
 
     await eventually(booking_heard)
     return provider, customer, booking

@@ -143,7 +143,7 @@ async def test_cancellation_refunds_by_the_policy(
 
     async def told() -> bool:
         answer = await front.get(f"/api/booking/bookings/{booking['id']}", headers=customer.headers)
-        return answer.json().get("status") == "cancelled"
+        return bool(answer.json().get("status") == "cancelled")
 
     await eventually(told)
 
