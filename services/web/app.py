@@ -8,41 +8,82 @@ from pathlib import Path
 
 import httpx
 from litestar import Litestar
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from redis.asyncio import Redis
 
-from services.web.pages import home, live, ready
+from services.web.api import Api
+from services.web.config import WebConfig
+from services.web.formatting import FILTERS
+from services.web.pages import dev_routes, page_routes
+from services.web.pages.common import PAGE_EXCEPTION_HANDLERS, provide_ctx
 from services.web.proxy import forward
+from services.web.session import Sessions
 from shared.config import SERVICES, Settings, get_settings
-from shared.errors import EXCEPTION_HANDLERS, problem_details_plugin
 from shared.observability import RequestIdMiddleware, configure_logging
 
 UPLOAD_LIMIT = 10 * 1_048_576
+HERE = Path(__file__).parent
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     cfg = settings or get_settings()
+    web = WebConfig.load(cfg)
+    upstreams = {name: cfg.service_url(name) for name in SERVICES}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        redis = Redis.from_url(cfg.redis_url)
         async with httpx.AsyncClient(timeout=30, limits=limits) as http:
             app.state.http = http
-            yield
+            app.state.api = Api(http, upstreams)
+            app.state.sessions = Sessions(
+                redis,
+                f"{cfg.queue_namespace}:web-session",
+                secure=web.secure_cookies,
+                max_days=web.session_days,
+            )
+            try:
+                yield
+            finally:
+                await redis.aclose()
+
+    def templates(engine: JinjaTemplateEngine) -> None:
+        engine.engine.filters.update(FILTERS)
+        engine.engine.globals.update(api_services=SERVICES, dev_tools=web.dev_tools, flashes=[])
 
     configure_logging("web")
     app = Litestar(
-        route_handlers=[home, live, ready, forward],
+        route_handlers=[
+            forward,
+            *page_routes(),
+            *(dev_routes() if web.dev_tools else []),
+            create_static_files_router(path="/static", directories=[HERE / "static"]),
+        ],
+        dependencies={"ctx": Provide(provide_ctx)},
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware],
-        plugins=[problem_details_plugin()],
-        exception_handlers=dict(EXCEPTION_HANDLERS),
+        exception_handlers=dict(PAGE_EXCEPTION_HANDLERS),  # type: ignore[arg-type]
+        csrf_config=CSRFConfig(
+            secret=web.secret,
+            cookie_secure=web.secure_cookies,
+            cookie_samesite="lax",
+            # Bearer-token APIs carry no ambient credential, so CSRF cannot reach them.
+            exclude=["^/api/", "^/health/"],
+        ),
         request_max_body_size=UPLOAD_LIMIT,
         template_config=TemplateConfig(
-            directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine
+            directory=HERE / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=templates,
         ),
         openapi_config=None,
         logging_config=None,
     )
-    app.state.upstreams = {name: cfg.service_url(name) for name in SERVICES}
+    app.state.upstreams = upstreams
+    app.state.mail_dir = cfg.mail_dir
     return app

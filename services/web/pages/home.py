@@ -1,4 +1,4 @@
-"""Browser pages of the front, and its own health that reports every service behind it."""
+"""The landing page, the service status page, and the front's own health."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from litestar import Response, get
 from litestar.datastructures import State
 from litestar.response import Template
 
+from services.web.api import ApiError
+from services.web.pages.common import Ctx
 from services.web.proxy import client, upstreams
 
 
@@ -42,8 +44,16 @@ async def ready(state: State) -> Response[dict[str, Any]]:
 
 
 @get("/", include_in_schema=False)
-async def home(state: State) -> Template:
-    return Template(
-        "home.html",
-        context={"services": await service_health(state), "names": list(upstreams(state))},
-    )
+async def home(ctx: Ctx) -> Template:
+    """What the marketplace offers now; the newest listings the visitor may see."""
+    try:
+        found = await ctx.get("directory", "/search/", limit=6, facets="false")
+        latest = found["results"]
+    except ApiError:
+        latest = []  # the landing page stays up when search is down
+    return await ctx.page("home.html", latest=latest)
+
+
+@get("/status", include_in_schema=False)
+async def status(ctx: Ctx, state: State) -> Template:
+    return await ctx.page("status.html", services=await service_health(state))

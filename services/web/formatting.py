@@ -1,0 +1,77 @@
+"""How money and times read on pages: minor units in the currency's format, times in the zone
+that matters (the resource's) with the viewer's beside it when they differ."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "SEK": "SEK "}
+ZERO_DECIMAL = frozenset({"JPY", "KRW", "CLP", "VND", "ISK", "HUF"})
+"""ISO 4217 currencies without minor units (Stripe's list, trimmed to the likely ones)."""
+
+
+def exponent(currency: str) -> int:
+    return 0 if currency.upper() in ZERO_DECIMAL else 2
+
+
+def money(amount: int | None, currency: str) -> str:
+    """2500, "EUR" → "€25.00"; 0 reads as "Free"."""
+    if amount is None:
+        return ""
+    if amount == 0:
+        return "Free"
+    code = currency.upper()
+    places = exponent(code)
+    value = Decimal(amount).scaleb(-places)
+    text = f"{value:,.{places}f}"
+    symbol = SYMBOLS.get(code)
+    return f"{symbol}{text}" if symbol else f"{text} {code}"
+
+
+def minor_units(text: str, currency: str) -> int:
+    """ "25", "25.5" or "25,50" in the currency → integer minor units; ValueError if not money."""
+    try:
+        value = Decimal(text.strip().replace(",", ".") or "0")
+    except InvalidOperation as exc:
+        raise ValueError("Enter an amount like 25.00") from exc
+    scaled = value.scaleb(exponent(currency))
+    if value < 0 or scaled != scaled.to_integral_value():
+        raise ValueError(f"Enter a positive amount with at most {exponent(currency)} decimals")
+    return int(scaled)
+
+
+def major(amount: int | None, currency: str) -> str:
+    """Minor units back into the form field's text ("25.00")."""
+    if amount is None:
+        return ""
+    places = exponent(currency)
+    return f"{Decimal(amount).scaleb(-places):.{places}f}"
+
+
+def parse_time(value: str | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def local(value: str | datetime, zone: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    return parse_time(value).astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def when(value: str | datetime, zone: str, viewer_zone: str | None = None) -> str:
+    """A time in `zone` (named), plus the viewer's local time when their zone differs."""
+    main = f"{local(value, zone)} ({zone})"
+    if viewer_zone and viewer_zone != zone:
+        mine = parse_time(value).astimezone(ZoneInfo(viewer_zone))
+        other = parse_time(value).astimezone(ZoneInfo(zone))
+        if mine.utcoffset() != other.utcoffset():
+            return f"{main} · {local(value, viewer_zone, '%a %H:%M')} your time ({viewer_zone})"
+    return main
+
+
+def merged(query: dict[str, str], **changes: str) -> dict[str, str]:
+    """A page's query with some parameters changed, for filter and next-page links."""
+    return {**query, **changes}
+
+
+FILTERS = {"money": money, "major": major, "when": when, "local": local, "merged": merged}

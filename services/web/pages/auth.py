@@ -1,0 +1,199 @@
+"""Signing up, in and out, switching and creating businesses, joining one by invitation."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import get, post
+from litestar.response import Redirect, Template
+
+from services.web.api import ApiError
+from services.web.pages.common import Ctx, Form, next_url, see_other
+from services.web.session import session_data
+
+COUNTRIES = [
+    ("FR", "France"),
+    ("BE", "Belgium"),
+    ("DE", "Germany"),
+    ("ES", "Spain"),
+    ("IT", "Italy"),
+    ("NL", "Netherlands"),
+    ("CH", "Switzerland"),
+    ("GB", "United Kingdom"),
+    ("US", "United States"),
+]
+CURRENCIES = [
+    ("EUR", "Euro (€)"),
+    ("GBP", "Pound sterling (£)"),
+    ("CHF", "Swiss franc"),
+    ("USD", "US dollar ($)"),
+]
+TIMEZONES = [
+    "Europe/Paris",
+    "Europe/Brussels",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Rome",
+    "Europe/Amsterdam",
+    "Europe/Zurich",
+    "Europe/London",
+    "America/New_York",
+    "UTC",
+]
+BUSINESS_FIELDS = {
+    "business.name": "business_name",
+    "business.slug": "slug",
+    "business.country": "country",
+    "business.currency": "currency",
+    "business.timezone": "timezone",
+}
+
+
+def business_body(form: Form) -> dict[str, Any]:
+    return {
+        "name": form.value("business_name").strip(),
+        "slug": form.value("slug").strip().lower(),
+        "country": form.value("country", "FR"),
+        "currency": form.value("currency", "EUR"),
+        "timezone": form.value("timezone", "Europe/Paris"),
+    }
+
+
+def business_choices() -> dict[str, Any]:
+    return {
+        "countries": COUNTRIES,
+        "currencies": CURRENCIES,
+        "timezones": [(z, z.replace("_", " ")) for z in TIMEZONES],
+    }
+
+
+async def _signed_in(ctx: Ctx, answer: dict[str, Any], target: str) -> Redirect:
+    """Keep the new tokens server-side and give the browser only the session id."""
+    me = await ctx.api.call("GET", "accounts", "/me", token=answer["access_token"])
+    sid = await ctx.sessions.open(session_data(answer, me))
+    response = see_other(target)
+    response.set_cookie(ctx.sessions.cookie(sid))
+    return response
+
+
+def _landing(answer: dict[str, Any]) -> str:
+    if answer.get("tenant"):
+        return "/listings"
+    return "/moderation" if answer["user"].get("platform_role") else "/businesses/new"
+
+
+@get("/signin")
+async def signin_form(ctx: Ctx, next: str = "") -> Template:
+    return await ctx.page("auth/signin.html", form=Form(values={"next": next}))
+
+
+@post("/signin")
+async def signin(ctx: Ctx) -> Template | Redirect:
+    form = await ctx.form()
+    body = {"email": form.value("email").strip(), "password": form.value("password")}
+    try:
+        answer = await ctx.api.call("POST", "accounts", "/sessions", json=body)
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        form.fail(exc)
+        return await ctx.page("auth/signin.html", form=form, status=exc.status)
+    return await _signed_in(ctx, answer, next_url(form.value("next"), _landing(answer)))
+
+
+@get("/signup")
+async def signup_form(ctx: Ctx) -> Template:
+    return await ctx.page("auth/signup.html", form=Form(), **business_choices())
+
+
+@post("/signup")
+async def signup(ctx: Ctx) -> Template | Redirect:
+    form = await ctx.form()
+    body = {
+        "email": form.value("email").strip(),
+        "password": form.value("password"),
+        "name": form.value("name").strip(),
+        "business": business_body(form),
+    }
+    try:
+        answer = await ctx.api.call("POST", "accounts", "/signup", json=body)
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        form.fail(exc, BUSINESS_FIELDS)
+        return await ctx.page(
+            "auth/signup.html", form=form, status=exc.status, **business_choices()
+        )
+    return await _signed_in(ctx, answer, "/team")
+
+
+@post("/signout")
+async def signout(ctx: Ctx) -> Redirect:
+    if ctx.sid and (data := await ctx.sessions.close(ctx.sid)):
+        body = {"refresh_token": data["refresh_token"]}
+        await ctx.api.call("POST", "accounts", "/sessions/sign-out", json=body)
+    response = see_other("/")
+    response.set_cookie(ctx.sessions.expired_cookie())
+    return response
+
+
+@post("/switch")
+async def switch(ctx: Ctx) -> Redirect:
+    """Act for another of one's businesses; the page one was on reloads for it."""
+    ctx.require()
+    assert ctx.sid is not None and ctx.data is not None
+    form = await ctx.form()
+    await ctx.sessions.renew(ctx.sid, ctx.data, ctx.api, tenant=form.value("tenant"))
+    back = urlsplit(ctx.request.headers.get("referer", "")).path
+    return see_other(next_url(back, "/listings"))
+
+
+@get("/businesses/new")
+async def business_form(ctx: Ctx) -> Template:
+    ctx.require()
+    return await ctx.page("auth/business_new.html", form=Form(), **business_choices())
+
+
+@post("/businesses/new")
+async def create_business(ctx: Ctx) -> Template | Redirect:
+    ctx.require()
+    assert ctx.sid is not None and ctx.data is not None
+    form = await ctx.form()
+    body = business_body(form)
+    try:
+        await ctx.post("accounts", "/tenants", body)
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        form.fail(exc, {"name": "business_name"})
+        return await ctx.page(
+            "auth/business_new.html", form=form, status=exc.status, **business_choices()
+        )
+    await ctx.sessions.renew(ctx.sid, ctx.data, ctx.api, tenant=body["slug"])
+    await ctx.flash(f"{body['name']} is ready. You are now acting for it.")
+    return see_other("/team")
+
+
+@get("/invitations/accept")
+async def invitation(ctx: Ctx, token: str = "") -> Template:
+    """The mailed link lands here: join as the signed-in person, or as a new account."""
+    return await ctx.page("auth/accept.html", form=Form(values={"token": token}))
+
+
+@post("/invitations/accept")
+async def accept_invitation(ctx: Ctx) -> Template | Redirect:
+    form = await ctx.form()
+    body: dict[str, Any] = {"token": form.value("token")}
+    if ctx.viewer is None:
+        body |= {"name": form.value("name").strip(), "password": form.value("password")}
+    try:
+        answer = await ctx.post("accounts", "/invitations/accept", body)
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        form.fail(exc)
+        return await ctx.page("auth/accept.html", form=form, status=exc.status)
+    if ctx.sid:
+        await ctx.sessions.close(ctx.sid)
+    return await _signed_in(ctx, answer, "/team")

@@ -1,0 +1,90 @@
+"""Money for providers: payout onboarding (Stripe Connect), the Pro plan, earnings and CSV."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Response, get, post
+from litestar.response import Redirect, Template
+
+from services.web.pages.common import Ctx, Form, see_other
+from services.web.session import Viewer
+
+
+@get("/billing/payouts")
+async def payouts(ctx: Ctx, onboarding: str = "") -> Template:
+    ctx.require()
+    account = await ctx.get("billing", "/payout-account")
+    return await ctx.page("billing/payouts.html", account=account, onboarding=onboarding)
+
+
+@post("/billing/payouts/onboarding")
+async def onboard(ctx: Ctx) -> Redirect:
+    """Off to Stripe's onboarding; it sends people back to /billing/payouts."""
+    ctx.require()
+    account = await ctx.post("billing", "/payout-account/onboarding")
+    return see_other(account["onboarding_url"])
+
+
+@get("/billing/plan")
+async def plan(ctx: Ctx, upgrade: str = "") -> Template:
+    ctx.require()
+    current = await ctx.get("billing", "/plan")
+    return await ctx.page("billing/plan.html", plan=current, upgrade=upgrade)
+
+
+@post("/billing/plan")
+async def change_plan(ctx: Ctx) -> Redirect:
+    ctx.require()
+    form = await ctx.form()
+    wanted = "pro" if form.value("plan") == "pro" else "free"
+    changed = await ctx.post("billing", "/plan", {"plan": wanted})
+    if wanted == "pro" and changed.get("checkout_url") and changed["plan"] != "pro":
+        return see_other(changed["checkout_url"])
+    await ctx.flash("Your plan change is saved.")
+    return see_other("/billing/plan")
+
+
+def _period(viewer: Viewer, start: str, end: str, form: Form) -> tuple[str, str]:
+    """[first day, last day] in the business's zone as an API window; this month by default."""
+    tz = ZoneInfo(viewer.timezone)
+    today = datetime.now(UTC).astimezone(tz).date()
+    try:
+        first = date.fromisoformat(start) if start else today.replace(day=1)
+        last = date.fromisoformat(end) if end else today
+    except ValueError:
+        form.errors["from"] = "Enter dates like 2026-11-01."
+        first, last = today.replace(day=1), today
+    form.values = {"from": first.isoformat(), "to": last.isoformat()}
+    opens = datetime.combine(first, time(0), tz)
+    closes = datetime.combine(last + timedelta(days=1), time(0), tz)
+    return opens.isoformat(), closes.isoformat()
+
+
+@get("/billing/earnings")
+async def earnings(ctx: Ctx) -> Template:
+    viewer = ctx.require()
+    form = Form()
+    query = ctx.request.query_params
+    opens, closes = _period(viewer, query.get("from", ""), query.get("to", ""), form)
+    statement: dict[str, Any] = await ctx.get(
+        "billing", "/statement", **{"from": opens, "to": closes}
+    )
+    return await ctx.page("billing/earnings.html", statement=statement, form=form)
+
+
+@get("/billing/earnings.csv")
+async def earnings_csv(ctx: Ctx) -> Response[str]:
+    """The same statement as a CSV download, fetched with the person's own token."""
+    viewer = ctx.require()
+    query = ctx.request.query_params
+    opens, closes = _period(viewer, query.get("from", ""), query.get("to", ""), Form())
+    params = {"from": opens, "to": closes}
+    answer = await ctx.send("GET", "billing", "/statement/csv", params=params)
+    return Response(
+        answer.text,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": answer.headers.get("content-disposition", "attachment")},
+    )

@@ -1,0 +1,197 @@
+"""Bookings from both sides: requesting a window, paying, accepting, the message thread,
+reviews, and the private calendar feed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from litestar import get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+
+from services.web.api import ApiError
+from services.web.pages.browse import resource_page
+from services.web.pages.common import Ctx, Form, see_other
+
+DECISIONS = {
+    "accept": "Accepted. The customer has been told.",
+    "decline": "Declined. The customer has been told.",
+    "cancel": "Cancelled.",
+}
+BOOKING_FIELDS = {"start": "start", "end": "end", "units": "units", "quantity": "quantity"}
+
+
+def _local_window(form: Form, zone: str) -> tuple[str, str] | None:
+    """The form's day and times in the resource's zone, as ISO times with offsets."""
+    try:
+        day = date.fromisoformat(form.value("day"))
+        start = datetime.combine(day, time.fromisoformat(form.value("start")), ZoneInfo(zone))
+        end = datetime.combine(day, time.fromisoformat(form.value("end")), ZoneInfo(zone))
+    except ValueError:
+        form.errors["day"] = "Choose a day and the start and end times."
+        return None
+    if end <= start:
+        end += timedelta(days=1)  # an evening that runs past midnight
+    return start.isoformat(), end.isoformat()
+
+
+@post("/resources/{resource_id:uuid}/book")
+async def book(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
+    ctx.require()
+    form = await ctx.form()
+    resource = await ctx.get("directory", f"/resources/{resource_id}")
+    window = _local_window(form, resource["availability"]["timezone"])
+    if window is None:
+        return await resource_page(ctx, resource_id, form, 422)
+    body = {
+        "resource_id": str(resource_id),
+        "start": window[0],
+        "end": window[1],
+        "units": form.integer("units", 1),
+        "quantity": form.integer("quantity", 1),
+        "message": form.value("message").strip(),
+    }
+    try:
+        booking = await ctx.post("booking", "/bookings", body)
+    except ApiError as exc:
+        if exc.status not in (400, 403, 409, 422):
+            raise
+        form.fail(exc, BOOKING_FIELDS)
+        return await resource_page(ctx, resource_id, form, exc.status)
+    return see_other(f"/bookings/{booking['id']}")
+
+
+@get("/bookings")
+async def bookings(ctx: Ctx, role: str = "customer") -> Template:
+    ctx.require()
+    if role not in ("customer", "provider"):
+        raise NotFoundException()
+    page = await ctx.get("booking", "/bookings", role=role)
+    return await ctx.page("bookings/list.html", items=page["items"], role=role)
+
+
+async def _payment(ctx: Ctx, booking: dict[str, Any]) -> dict[str, Any] | None:
+    """The booking's payment as billing knows it; None for free bookings or until billing
+    has heard of the booking (it follows booking's events)."""
+    if booking["amount"] == 0:
+        return None
+    try:
+        found: dict[str, Any] = await ctx.get("billing", f"/bookings/{booking['id']}/payment")
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        return None
+    return found
+
+
+async def _booking_page(ctx: Ctx, booking_id: UUID, form: Form, status: int = 200) -> Template:
+    viewer = ctx.require()
+    booking = await ctx.get("booking", f"/bookings/{booking_id}")
+    messages = await ctx.get("booking", f"/bookings/{booking_id}/messages")
+    reviews = await ctx.get("booking", f"/bookings/{booking_id}/reviews")
+    try:
+        resource = await ctx.get("directory", f"/resources/{booking['resource_id']}")
+        zone = resource["availability"]["timezone"]
+    except ApiError:
+        zone = viewer.timezone  # the listing may be gone; the booking stays readable
+    return await ctx.page(
+        "bookings/show.html",
+        b=booking,
+        messages=messages,
+        reviews=reviews,
+        mine=[r for r in reviews if r["author_tenant_id"] == viewer.tenant_id],
+        payment=await _payment(ctx, booking),
+        paid=ctx.request.query_params.get("payment"),
+        zone=zone,
+        form=form,
+        status=status,
+    )
+
+
+@get("/bookings/{booking_id:uuid}")
+async def booking(ctx: Ctx, booking_id: UUID) -> Template:
+    return await _booking_page(ctx, booking_id, Form())
+
+
+@get("/bookings/{booking_id:uuid}/payment")
+async def payment(ctx: Ctx, booking_id: UUID) -> Template:
+    """The pay box alone, which the booking page polls while billing prepares checkout."""
+    ctx.require()
+    found = await ctx.get("booking", f"/bookings/{booking_id}")
+    return await ctx.page(
+        "bookings/payment.html", b=found, payment=await _payment(ctx, found), paid=None
+    )
+
+
+@post("/bookings/{booking_id:uuid}/messages")
+async def message(ctx: Ctx, booking_id: UUID) -> Template | Redirect:
+    ctx.require()
+    form = await ctx.form()
+    try:
+        await ctx.post("booking", f"/bookings/{booking_id}/messages", {"body": form.value("body")})
+    except ApiError as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        form.fail(exc)
+        form.errors.setdefault("body", exc.detail)
+        return await _booking_page(ctx, booking_id, form, exc.status)
+    return see_other(f"/bookings/{booking_id}#thread")
+
+
+@post("/bookings/{booking_id:uuid}/reviews")
+async def review(ctx: Ctx, booking_id: UUID) -> Template | Redirect:
+    ctx.require()
+    form = await ctx.form()
+    body = {"stars": form.integer("stars", 0), "text": form.value("text").strip()}
+    try:
+        await ctx.post("booking", f"/bookings/{booking_id}/reviews", body)
+    except ApiError as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        form.fail(exc)
+        return await _booking_page(ctx, booking_id, form, exc.status)
+    await ctx.flash("Thank you for your review.")
+    return see_other(f"/bookings/{booking_id}")
+
+
+@post("/bookings/{booking_id:uuid}/{decision:str}")
+async def decide(ctx: Ctx, booking_id: UUID, decision: str) -> Redirect:
+    if decision not in DECISIONS:
+        raise NotFoundException()
+    form = await ctx.form()
+    body = {"message": form.value("message").strip()}
+    try:
+        await ctx.post("booking", f"/bookings/{booking_id}/{decision}", body)
+    except ApiError as exc:
+        if exc.status not in (403, 409, 422):
+            raise
+        await ctx.flash(exc.detail, "error")
+    else:
+        await ctx.flash(DECISIONS[decision])
+    return see_other(f"/bookings/{booking_id}")
+
+
+@get("/calendar")
+async def calendar(ctx: Ctx) -> Template:
+    ctx.require()
+    feeds = await ctx.get("booking", "/calendar-feeds")
+    return await ctx.page("bookings/calendar.html", feeds=feeds, created=None)
+
+
+@post("/calendar")
+async def new_feed(ctx: Ctx) -> Template:
+    """The feed's URL is shown this once: only its hash is stored."""
+    ctx.require()
+    created = await ctx.post("booking", "/calendar-feeds", {})
+    feeds = await ctx.get("booking", "/calendar-feeds")
+    return await ctx.page("bookings/calendar.html", feeds=feeds, created=created, status=201)
+
+
+@post("/calendar/{feed_id:uuid}/revoke")
+async def revoke_feed(ctx: Ctx, feed_id: UUID) -> Redirect:
+    await ctx.call("DELETE", "booking", f"/calendar-feeds/{feed_id}")
+    await ctx.flash("Feed revoked; calendars using its URL stop updating.")
+    return see_other("/calendar")

@@ -1,0 +1,156 @@
+"""Finding things: search with filters, a resource's page (availability, partner, booking form,
+report) and a partner's page."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from litestar import get, post
+from litestar.response import Redirect, Template
+
+from services.web.api import ApiError
+from services.web.pages.common import Ctx, Form, see_other
+from services.web.pages.listings import DAYS, KINDS
+from services.web.places import PLACES, locate
+
+DEFAULT_ZONE = "Europe/Paris"
+"""Where visitors' searches are read when we do not know their business's zone."""
+AHEAD = timedelta(days=7)
+SEARCH_FIELDS = ("q", "kind", "category", "near", "radius_km", "day", "from", "to", "sort",
+                 "free", "instant", "alliance_only")  # fmt: skip
+
+
+def _window(day: str, start: str, end: str, zone: str) -> tuple[str, str] | None:
+    """A local day and times as an ISO window with offsets (end past midnight rolls over)."""
+    if not (day and start and end):
+        return None
+    tz = ZoneInfo(zone)
+    on = date.fromisoformat(day)
+    first = datetime.combine(on, time.fromisoformat(start), tzinfo=tz)
+    last = datetime.combine(on, time.fromisoformat(end), tzinfo=tz)
+    if last <= first:
+        last += timedelta(days=1)
+    return first.isoformat(), last.isoformat()
+
+
+def search_params(values: dict[str, str], zone: str, form: Form) -> dict[str, Any]:
+    """The page's query as the directory search API's parameters."""
+    params: dict[str, Any] = {
+        k: values.get(k) for k in ("q", "kind", "category", "sort", "cursor") if values.get(k)
+    }
+    for flag in ("free", "instant", "alliance_only"):
+        if values.get(flag):
+            params[flag] = "true"
+    if near := values.get("near", "").strip():
+        at = locate(near)
+        if at is None:
+            form.errors["near"] = "Choose a place from the list."
+        else:
+            params |= {"lat": at[0], "lon": at[1], "radius_km": values.get("radius_km") or 25}
+    try:
+        window = _window(values.get("day", ""), values.get("from", ""), values.get("to", ""), zone)
+    except ValueError:
+        form.errors["day"] = "Enter a day and times."
+        window = None
+    if window:
+        params["open_from"], params["open_to"] = window
+    return params
+
+
+@get("/search")
+async def search(ctx: Ctx) -> Template:
+    viewer = ctx.viewer
+    zone = viewer.timezone if viewer else DEFAULT_ZONE
+    values = {k: v for k, v in ctx.request.query_params.items() if k in (*SEARCH_FIELDS, "cursor")}
+    form = Form(values=values)
+    params = search_params(values, zone, form)
+    found: dict[str, Any] = {"results": [], "facets": {}, "next_cursor": None}
+    if not form.errors:
+        try:
+            found = await ctx.get("directory", "/search/", **params)
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+            form.fail(exc, {"lat": "near", "lon": "near", "open_from": "day", "open_to": "day"})
+    categories = await ctx.get("directory", "/categories")
+    return await ctx.page(
+        "browse/search.html",
+        form=form,
+        found=found,
+        zone=zone,
+        kinds=KINDS,
+        categories=[(c["slug"], c["name"]) for c in categories],
+        places=sorted(PLACES),
+        query={k: v for k, v in values.items() if k != "cursor"},
+    )
+
+
+async def _availability(ctx: Ctx, resource: dict[str, Any]) -> dict[str, Any] | None:
+    """The next week's free slots, for a signed-in business; None while booking has not heard
+    of the listing yet (events are on their way) or for visitors."""
+    viewer = ctx.viewer
+    if viewer is None or viewer.tenant_id is None or viewer.tenant_id == resource["tenant_id"]:
+        return None
+    now = datetime.now(UTC).replace(microsecond=0)
+    params = {"from": now.isoformat(), "to": (now + AHEAD).isoformat()}
+    try:
+        found: dict[str, Any] = await ctx.get(
+            "booking", f"/resources/{resource['id']}/availability", **params
+        )
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        return None
+    return found
+
+
+async def resource_page(ctx: Ctx, resource_id: UUID, form: Form, status: int = 200) -> Template:
+    resource = await ctx.get("directory", f"/resources/{resource_id}")
+    partner = await ctx.get("directory", f"/partners/{resource['partner_slug']}")
+    viewer = ctx.viewer
+    return await ctx.page(
+        "browse/resource.html",
+        r=resource,
+        partner=partner,
+        availability=await _availability(ctx, resource),
+        form=form,
+        days=DAYS,
+        kinds=KINDS,
+        viewer_zone=viewer.timezone if viewer else None,
+        status=status,
+    )
+
+
+@get("/resources/{resource_id:uuid}")
+async def resource(ctx: Ctx, resource_id: UUID) -> Template:
+    return await resource_page(ctx, resource_id, Form(values={"units": 1}))
+
+
+@post("/resources/{resource_id:uuid}/report")
+async def report(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
+    ctx.require()
+    form = await ctx.form()
+    body = {
+        "target_type": "resource",
+        "target_id": str(resource_id),
+        "reason": form.value("reason"),
+    }
+    try:
+        await ctx.post("directory", "/reports", body)
+    except ApiError as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        form.fail(exc)
+        form.errors.setdefault("reason", exc.detail)
+        return await resource_page(ctx, resource_id, form, exc.status)
+    await ctx.flash("Thank you. A moderator will look at your report.")
+    return see_other(f"/resources/{resource_id}")
+
+
+@get("/partners/{slug:str}")
+async def partner(ctx: Ctx, slug: str) -> Template:
+    found = await ctx.get("directory", f"/partners/{slug}")
+    return await ctx.page("browse/partner.html", partner=found)

@@ -1,0 +1,61 @@
+"""The active business's team: members and invitations (mailed by accounts)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import get, post
+from litestar.response import Redirect, Template
+
+from services.web.api import ApiError
+from services.web.pages.common import Ctx, Form, see_other
+
+ROLES = [("member", "Member"), ("admin", "Admin"), ("owner", "Owner")]
+
+
+async def _team_page(ctx: Ctx, form: Form, status: int = 200) -> Template:
+    viewer = ctx.require()
+    members = await ctx.get("accounts", "/tenant/members")
+    invitations = await ctx.get("accounts", "/tenant/invitations") if viewer.manages else []
+    return await ctx.page(
+        "team/team.html",
+        members=members,
+        invitations=invitations,
+        roles=ROLES,
+        form=form,
+        status=status,
+    )
+
+
+@get("/team")
+async def team(ctx: Ctx) -> Template:
+    return await _team_page(ctx, Form(values={"role": "member"}))
+
+
+@post("/team/invitations")
+async def invite(ctx: Ctx) -> Template | Redirect:
+    ctx.require()
+    form = await ctx.form()
+    body = {"email": form.value("email").strip(), "role": form.value("role", "member")}
+    try:
+        await ctx.post("accounts", "/tenant/invitations", body)
+    except ApiError as exc:
+        if exc.status >= 500 or exc.status == 404:
+            raise
+        return await _team_page(ctx, form.fail(exc), status=exc.status)
+    await ctx.flash(f"Invitation sent to {body['email']}.")
+    return see_other("/team")
+
+
+@post("/team/invitations/{invitation_id:uuid}/revoke")
+async def revoke(ctx: Ctx, invitation_id: UUID) -> Redirect:
+    await ctx.call("DELETE", "accounts", f"/tenant/invitations/{invitation_id}")
+    await ctx.flash("Invitation withdrawn; its link no longer works.")
+    return see_other("/team")
+
+
+@post("/team/members/{user_id:uuid}/remove")
+async def remove(ctx: Ctx, user_id: UUID) -> Redirect:
+    await ctx.call("DELETE", "accounts", f"/tenant/members/{user_id}")
+    await ctx.flash("Member removed.")
+    return see_other("/team")

@@ -1,0 +1,167 @@
+"""Browser journeys: headless Debian Chromium driven by Playwright against the real stack.
+
+One browser for the session, a fresh context (cookies, storage) per test and per person.
+Without Chromium the journeys skip with the reason, except on CI, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from services.accounts.staff import add_staff
+from shared.config import Settings
+from shared.db import Database
+from tests.support import eventually, expect, signup_body, unique
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "sturdy-password-42"
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - once per session, before any loop work
+        reason = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must run the browser journeys")
+        pytest.skip(reason)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        await launched.close()
+
+
+Contexts = Callable[[], Awaitable[BrowserContext]]
+
+
+@pytest.fixture
+async def contexts(browser: Browser, stack: Settings) -> AsyncIterator[Contexts]:
+    """Fresh browser contexts (one per person in a journey), closed after the test."""
+    made: list[BrowserContext] = []
+
+    async def new() -> BrowserContext:
+        context = await browser.new_context(
+            base_url=stack.service_url("web"), viewport={"width": 1280, "height": 900}
+        )
+        context.set_default_timeout(10_000)
+        context.on("page", lambda page: page.on("dialog", lambda d: d.accept()))
+        made.append(context)
+        return context
+
+    yield new
+    for context in made:
+        await context.close()
+
+
+@pytest.fixture
+async def page(contexts: Contexts) -> Page:
+    return await (await contexts()).new_page()
+
+
+async def shot(page: Page, name: str) -> Path:
+    """Keep a screenshot of a journey's key page under test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@dataclass
+class Person:
+    email: str
+    slug: str | None
+    headers: dict[str, str]
+    tenant_id: str | None
+
+
+async def business(front: httpx.AsyncClient, prefix: str) -> Person:
+    """An owner whose business has reached the directory (signed up through the API)."""
+    slug = unique(prefix)
+    body = expect(await front.post("/api/accounts/signup", json=signup_body(slug)), 201)
+
+    async def listed() -> bool:
+        return (await front.get(f"/api/directory/partners/{slug}")).status_code == 200
+
+    await eventually(listed)
+    return Person(
+        email=f"{slug}@example.com",
+        slug=slug,
+        headers={"authorization": f"Bearer {body['access_token']}"},
+        tenant_id=body["tenant"]["id"],
+    )
+
+
+async def staff(stack: Settings, front: httpx.AsyncClient, role: str = "admin") -> Person:
+    """Platform staff, made as `alliance staff add` makes them."""
+    email = f"{unique(role)}@alliance.example"
+    db = Database(stack.app_database_url, pool_size=1)
+    try:
+        await add_staff(db, email, role, name=f"Platform {role}", password=PASSWORD)
+    finally:
+        await db.close()
+    answer = expect(
+        await front.post("/api/accounts/sessions", json={"email": email, "password": PASSWORD}),
+        201,
+    )
+    headers = {"authorization": f"Bearer {answer['access_token']}"}
+    return Person(email=email, slug=None, headers=headers, tenant_id=None)
+
+
+async def sign_in(context: BrowserContext, email: str) -> Page:
+    """A page signed in through the sign-in form."""
+    page = await context.new_page()
+    await page.goto("/signin")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(lambda url: "/signin" not in url)
+    return page
+
+
+async def published(
+    front: httpx.AsyncClient, owner: Person, moderator: Person, **listing: Any
+) -> dict[str, Any]:
+    """A live listing (created, submitted and approved through the API)."""
+    body: dict[str, Any] = {
+        "kind": "space",
+        "title": "Commercial kitchen",
+        "category": "kitchens",
+        "currency": "EUR",
+        "price_amount": 2500,
+        "price_unit": "hour",
+        "availability": {
+            "timezone": "Europe/Paris",
+            "weekly": [{"weekday": d, "start": "08:00", "end": "23:00"} for d in range(7)],
+        },
+        "rules": {"min_minutes": 60, "max_minutes": 600},
+        "location": {"latitude": 45.7597, "longitude": 4.8422},
+        **listing,
+    }
+    api = "/api/directory"
+    created = expect(await front.post(f"{api}/resources", json=body, headers=owner.headers), 201)
+    rid = created["id"]
+    expect(await front.post(f"{api}/resources/{rid}/submit", headers=owner.headers), 200)
+    review = f"{api}/moderation/resources/{rid}/approve"
+    result: dict[str, Any] = expect(await front.post(review, headers=moderator.headers), 200)
+    return result
+
+
+@pytest.fixture
+async def admin(stack: Settings, front: httpx.AsyncClient) -> Person:
+    return await staff(stack, front)
