@@ -132,10 +132,14 @@ async def members(session: AsyncSession, tenant_id: UUID) -> list[tuple[Membersh
 
 
 async def owner_count(session: AsyncSession, tenant_id: UUID) -> int:
-    """Locks the owners' rows, so two owners demoting each other at once cannot both succeed."""
+    """Locks the owners' rows, so two owners demoting each other at once cannot both succeed.
+
+    Call it before locking any one membership: locks taken in one order cannot deadlock.
+    """
     owners = await session.scalars(
         select(Membership.user_id)
         .where(Membership.tenant_id == tenant_id, Membership.role == "owner")
+        .order_by(Membership.user_id)
         .with_for_update()
     )
     return len(owners.all())

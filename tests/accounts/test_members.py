@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -150,6 +151,21 @@ async def test_role_changes_and_the_last_owner(
     }
     events = await membership_events(owner_conn, owner.tenant_id)
     assert events[-3:] == ["admin", "owner", "member"]
+
+
+async def test_two_owners_stepping_down_at_once_leave_one_owner(
+    front: httpx.AsyncClient, stack: Settings
+) -> None:
+    owner = await sign_up(front)
+    second = await join(front, stack, owner, role="owner")
+    answers = await asyncio.gather(
+        *(
+            front.patch(f"{MEMBERS}/{who.user_id}", json={"role": "admin"}, headers=who.headers)
+            for who in (owner, second)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    assert sorted((await roles(front, owner)).values()) == ["admin", "owner"]
 
 
 async def test_removal_and_leaving(front: httpx.AsyncClient, stack: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from datetime import timedelta
@@ -102,6 +103,16 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(front: httpx.AsyncCl
     expect(await refresh(front, third["refresh_token"]), 401, "invalid-refresh-token")
     other_device = expect(await sign_in(front, owner.email), 201)
     expect(await refresh(front, other_device["refresh_token"]), 200)
+
+
+async def test_racing_refreshes_with_one_token_have_one_winner(front: httpx.AsyncClient) -> None:
+    owner = await sign_up(front)
+    token = owner.session["refresh_token"]
+    answers = await asyncio.gather(*(refresh(front, token) for _ in range(3)))
+    assert sorted(a.status_code for a in answers) == [200, 401, 401]
+    [winner] = [a.json() for a in answers if a.status_code == 200]
+    # The losers were replays of a spent token: the family, winner included, has ended.
+    expect(await refresh(front, winner["refresh_token"]), 401, "invalid-refresh-token")
 
 
 async def test_tampered_tokens_are_refused(front: httpx.AsyncClient) -> None:

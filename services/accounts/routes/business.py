@@ -237,11 +237,11 @@ async def _change(
 ) -> tuple[Membership, User]:
     """Give member `user_id` a new role, or remove them when `role` is None."""
     actor = await access.acting(session, principal)
+    owners = await repository.owner_count(session, actor.tenant.id)
     member = await repository.membership(session, actor.tenant.id, user_id, lock=True)
     user = await session.get(User, user_id)
     if member is None or user is None:
         raise NotFound("member")
-    owners = await repository.owner_count(session, actor.tenant.id)
     domain.check_membership_change(
         actor.role, own=user_id == actor.user_id, current=member.role, new=role, owners=owners
     )
