@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -46,7 +47,7 @@ class WebhookController(Controller):
         async with db.transaction() as session:
             stored = await session.scalar(
                 insert(StripeEvent)
-                .values(id=event.id, type=event.type, payload=event.to_dict())
+                .values(id=event.id, type=event.type, payload=json.loads(payload))
                 .on_conflict_do_nothing()
                 .returning(StripeEvent.id)
             )
