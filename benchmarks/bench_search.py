@@ -2,10 +2,11 @@
 
 One run starts `alliance serve directory` on the seeded database (see seed_directory), sends a
 fixed mix of searches (words, some misspelt, with kind / price filters and a radius around a
-city) from N concurrent clients for a few seconds, then sends the statements those searches
-run (typo lookup, page, facet counts, in one transaction with the tenant settings) through
-an asyncpg pool at the same concurrency, and repeats both. Figures are medians over the
-repetitions; EXPLAIN ANALYZE of one search shows the indexes in use.
+city) from N concurrent clients for a few seconds, then replays through an asyncpg pool, at
+the same concurrency, exactly the statements the endpoint sent for those searches (recorded
+from the handler: tenant settings, typo lookup, page, facets, categories, the listings'
+alliances, photos and slugs), each search in one transaction, and repeats both. Figures are
+medians over the repetitions; EXPLAIN ANALYZE of a few searches shows the indexes in use.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/alliance_bench_search \
     REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python -m benchmarks.bench_search
@@ -32,12 +33,15 @@ from typing import Any
 
 import asyncpg
 import httpx
+from litestar.testing import AsyncTestClient
+from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from benchmarks.seed_directory import CATEGORIES, CITIES
 from services.directory import search
+from services.directory.app import create_app
 from shared.config import Settings, load_settings
 from tests.support import free_port
 
@@ -63,10 +67,8 @@ def compiled(statement: ClauseElement) -> Statement:
 class Search:
     params: dict[str, Any]
     """The HTTP query string."""
-    lookup: Statement
-    """The typo lookup (known words resembling the typed ones)."""
-    statements: tuple[Statement, ...]
-    """What the endpoint runs for it against PostgreSQL: the page and the facet counts."""
+    sent: tuple[Statement, ...]
+    """Every statement the endpoint sent PostgreSQL for it, recorded from the real handler."""
 
 
 def mix(rng: random.Random, count: int) -> list[dict[str, Any]]:
@@ -87,14 +89,34 @@ def mix(rng: random.Random, count: int) -> list[dict[str, Any]]:
     return result
 
 
-async def prepare(pool: asyncpg.Pool, params: dict[str, Any]) -> Search:
-    """The statements the endpoint builds for these parameters, with the typo lookup done."""
-    typed = search.words(params["q"])
-    lookup = compiled(search.lookalikes(typed))
-    found = [(r[0], r[1]) for r in await pool.fetch(lookup[0], *lookup[1])]
+async def capture(all_params: list[dict[str, Any]]) -> list[Search]:
+    """Run each search once through the app in this process and record what it sends."""
+    app = create_app()
+    sent: list[Statement] = []
+
+    def record(*args: Any) -> None:
+        _conn, _cursor, statement, parameters, _context, _many = args
+        sent.append((statement, list(parameters)))
+
+    searches = []
+    async with AsyncTestClient(app) as client:
+        event.listen(app.state.runtime.db.engine.sync_engine, "before_cursor_execute", record)
+        for params in all_params:
+            sent.clear()
+            answer = await client.get("/api/directory/search", params=params)
+            assert answer.status_code == 200, answer.text
+            searches.append(Search(params, tuple(sent)))
+    return searches
+
+
+async def statements(pool: asyncpg.Pool, params: dict[str, Any]) -> tuple[Statement, ...]:
+    """The page and facet statements search builds for these parameters (typos looked up)."""
+    typed = search.words(params.get("q", ""))
+    lookup = compiled(search.lookalikes(typed)) if typed else None
+    found = [(r[0], r[1]) for r in await pool.fetch(lookup[0], *lookup[1])] if lookup else []
     query = search.Query(
-        sort="relevance",
-        q=params["q"],
+        sort="relevance" if typed else "distance",
+        q=params.get("q"),
         alternatives=search.alternatives(typed, found),
         kind=params.get("kind"),
         max_price=params.get("max_price"),
@@ -102,8 +124,7 @@ async def prepare(pool: asyncpg.Pool, params: dict[str, Any]) -> Search:
             latitude=params["lat"], longitude=params["lon"], radius_km=params["radius_km"]
         ),
     )
-    statements = (compiled(search.page(query, None, 21)), compiled(search.facet_table(query)))
-    return Search(params, lookup, statements)
+    return compiled(search.page(query, None, 21)), compiled(search.facet_table(query))
 
 
 @dataclass
@@ -112,6 +133,8 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    server_cpu_ms: float | None = None
+    """CPU the directory process spent per request, whatever else the machine was doing."""
 
     @property
     def throughput(self) -> float:
@@ -147,6 +170,13 @@ async def load(
     return Result(len(latencies), errors, time.perf_counter() - started, latencies)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def serve(settings: Settings, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -171,12 +201,25 @@ async def ready(http: httpx.AsyncClient) -> None:
     raise RuntimeError("the directory service did not become ready")
 
 
-async def explain(pool: asyncpg.Pool, item: Search) -> str:
+async def explain(pool: asyncpg.Pool, sql: str, args: list[Any]) -> str:
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(SET_TENANT)
-        sql, args = item.statements[0]
         rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
     return "\n".join(r[0] for r in rows)
+
+
+async def plans(pool: asyncpg.Pool) -> list[tuple[str, str]]:
+    """EXPLAIN ANALYZE of a misspelt search near Lyon (page and facets) and of a radius-only
+    search by distance."""
+    lyon = {"lat": CITIES["Lyon"][0], "lon": CITIES["Lyon"][1], "radius_km": 25}
+    words = {"q": "kichen", "max_price": 20_000, **lyon}
+    page, facets = await statements(pool, words)
+    near = {**lyon, "radius_km": 5}
+    return [
+        (f"page of {words}", await explain(pool, *page)),
+        (f"facet counts of {words}", await explain(pool, *facets)),
+        (f"page of {near}, by distance", await explain(pool, *(await statements(pool, near))[0])),
+    ]
 
 
 def machine() -> str:
@@ -192,16 +235,18 @@ def median(results: list[Result], figure: Callable[[Result], float]) -> float:
 
 def table(runs: dict[str, list[Result]]) -> list[str]:
     lines = [
-        "| path | requests/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| path | requests/s | p50 ms | p95 ms | p99 ms | errors | service CPU ms/request |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, results in runs.items():
+        cpu = [r.server_cpu_ms for r in results if r.server_cpu_ms is not None]
         lines.append(
             f"| {name} | {median(results, lambda r: r.throughput):.0f}"
             f" | {median(results, lambda r: r.percentile(50)):.1f}"
             f" | {median(results, lambda r: r.percentile(95)):.1f}"
             f" | {median(results, lambda r: r.percentile(99)):.1f}"
-            f" | {sum(r.errors for r in results)} |"
+            f" | {sum(r.errors for r in results)}"
+            f" | {f'{statistics.median(cpu):.1f}' if cpu else 'n/a'} |"
         )
     return lines
 
@@ -214,13 +259,11 @@ async def run(args: argparse.Namespace) -> None:
     listed = await pool.fetchval("SELECT count(*) FROM directory.resources")
     if not listed:
         raise SystemExit("no listings: run `python -m benchmarks.seed_directory` first")
-    searches = [await prepare(pool, params) for params in mix(rng, 200)]
+    searches = await capture(mix(rng, 200))
 
     async def raw(item: Search) -> bool:
         async with pool.acquire() as conn, conn.transaction():
-            await conn.execute(SET_TENANT)
-            await conn.fetch(item.lookup[0], *item.lookup[1])
-            for sql, params in item.statements:
+            for sql, params in item.sent:
                 await conn.fetch(sql, *params)
         return True
 
@@ -241,9 +284,11 @@ async def run(args: argparse.Namespace) -> None:
                 runs: dict[str, list[Result]] = {"HTTP /api/directory/search": [], "asyncpg": []}
                 for _ in range(args.repeat):
                     await load(args.concurrency, 2, searches, api)  # warm-up
-                    runs["HTTP /api/directory/search"].append(
-                        await load(args.concurrency, args.seconds, searches, api)
-                    )
+                    before = cpu_seconds(server.pid)
+                    result = await load(args.concurrency, args.seconds, searches, api)
+                    spent = cpu_seconds(server.pid) - before
+                    result.server_cpu_ms = spent * 1000 / result.requests
+                    runs["HTTP /api/directory/search"].append(result)
                     runs["asyncpg"].append(
                         await load(args.concurrency, args.seconds, searches, raw)
                     )
@@ -251,13 +296,16 @@ async def run(args: argparse.Namespace) -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
-        plan = await explain(pool, searches[0])
+        explained = await plans(pool)
     await pool.close()
-    write_report(args, runs, plan, searches[0], listed)
+    write_report(args, runs, explained, listed)
 
 
 def write_report(
-    args: argparse.Namespace, runs: dict[str, list[Result]], plan: str, sample: Search, listed: int
+    args: argparse.Namespace,
+    runs: dict[str, list[Result]],
+    explained: list[tuple[str, str]],
+    listed: int,
 ) -> None:
     api, raw = runs.values()
     ratio = median(api, lambda r: r.throughput) / median(raw, lambda r: r.throughput)
@@ -285,14 +333,12 @@ def write_report(
         "",
         f"API / raw throughput: **{ratio:.2f}**.",
         "",
-        "## EXPLAIN ANALYZE of the page query, as the runtime role",
+        f"Load average after the run: {os.getloadavg()[0]:.1f}.",
         "",
-        f"Search: `{sample.params}`",
-        "",
-        "```",
-        plan,
-        "```",
+        "## EXPLAIN ANALYZE, as the runtime role (row-level security applies)",
     ]
+    for title, plan in explained:
+        lines += ["", f"{title}:", "", "```", plan, "```"]
     REPORT.parent.mkdir(exist_ok=True)
     existing = REPORT.read_text() if REPORT.exists() else ""
     notes = existing[existing.index("## Notes") :] if "## Notes" in existing else ""
