@@ -104,6 +104,12 @@ class Resource(DirectoryBase):
             postgresql_ops={"title": "gin_trgm_ops"},
         ),
         Index("ix_resources_listed", "status", "kind", "price_amount"),
+        Index(
+            "ix_resources_price",
+            "price_amount",
+            "id",
+            postgresql_where=text("status = 'published'"),
+        ),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -239,7 +239,9 @@ def page(query: Query, after: Cursor | None, size: int) -> Select[tuple[Resource
     inner = select(Resource.id, key.label("sort_key")).where(*conditions(query))
     if after is not None:
         beyond = key < after.key if descending else key > after.key
-        inner = inner.where(or_(beyond, and_(key == after.key, Resource.id > after.id)))
+        # The plain bound is redundant but lets an index on the key start at the cursor.
+        bound = key <= after.key if descending else key >= after.key
+        inner = inner.where(bound, or_(beyond, and_(key == after.key, Resource.id > after.id)))
     found = (
         inner.order_by(key.desc() if descending else key.asc(), Resource.id).limit(size).subquery()
     )
