@@ -70,6 +70,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         ALLIANCE_EVENT_MAX_RETRIES=str(settings.event_max_retries),
         ALLIANCE_EVENT_MIN_BACKOFF_MS=str(settings.event_min_backoff_ms),
         ALLIANCE_QUEUE_NAMESPACE=settings.queue_namespace,
+        ALLIANCE_SWEEP_SECONDS="1",
     )
     # The whole suite reaches accounts from one address; tests/accounts/test_rate_limits.py
     # runs its own accounts process with small limits.

@@ -16,7 +16,6 @@ from shared.events import (
     BookingRules,
     Envelope,
     Event,
-    PaymentFacts,
     ResourcePublished,
     ResourceSnapshot,
 )
@@ -143,14 +142,3 @@ async def status_becomes(
         return body if body.get("status") == status else None
 
     return await eventually(check)
-
-
-def payment(booking: dict[str, Any], amount: int | None = None) -> PaymentFacts:
-    return PaymentFacts(
-        payment_id=f"pi_{uuid4().hex[:12]}",
-        booking_id=UUID(booking["id"]),
-        provider_tenant_id=UUID(booking["provider_tenant_id"]),
-        customer_tenant_id=UUID(booking["customer_tenant_id"]),
-        amount=booking["amount"] if amount is None else amount,
-        currency=booking["currency"],
-    )

@@ -11,19 +11,18 @@ import httpx
 from services.booking import timers
 from shared.bus import Bus
 from shared.db import Database
-from shared.events import PaymentAuthorized, PaymentCaptured, PaymentFailed
+from shared.events import Envelope, PaymentAuthorized, PaymentFacts
+from tests.billing.helpers import onboarded, paid_listing, pay, payment
 from tests.booking.helpers import (
     book,
     booked,
     business,
     days_ahead,
     listed,
-    payment,
-    publish,
     status_becomes,
     window,
 )
-from tests.support import expect
+from tests.support import eventually, expect
 
 
 async def test_free_instant_booking_is_confirmed_then_cancelled_once(
@@ -64,24 +63,23 @@ async def test_request_accepted_by_the_provider_only(front: httpx.AsyncClient, b
     assert expect(late, 409, "illegal-transition")["current_status"] == "confirmed"
 
 
-async def test_paid_request_through_payment_events(front: httpx.AsyncClient, bus: Bus) -> None:
-    provider, customer = await business(front), await business(front)
-    resource = await listed(front, bus, provider, customer, instant_book=False, price_amount=2500)
+async def test_paid_request_moves_with_billing_through_every_paid_state(
+    front: httpx.AsyncClient, bus: Bus, owner_conn: asyncpg.Connection
+) -> None:
+    """Billing is real here: the provider onboards on the Stripe simulator, the customer pays."""
+    provider, customer = await onboarded(front), await business(front)
+    resource = await paid_listing(front, bus, provider, customer)
     booking = await booked(front, customer, resource, **window(days_ahead(10), 10, 12))
     assert booking["status"] == "pending_payment" and booking["amount"] == 5000
     url = f"/api/booking/bookings/{booking['id']}"
-    expect(
-        await front.post(f"{url}/accept", json={}, headers=provider.headers),
-        409,
-        "illegal-transition",
-    )
+    early = await front.post(f"{url}/accept", json={}, headers=provider.headers)
+    assert expect(early, 409, "illegal-transition")["current_status"] == "pending_payment"
 
-    paid = payment(booking)
-    await publish(bus, PaymentAuthorized(payment=paid), tenant_id=customer.tenant_id)
+    awaiting = await payment(front, customer, booking["id"], "awaiting_payment")
+    assert (await pay(awaiting["checkout_url"])).status_code == 303
     await status_becomes(front, provider, booking["id"], "requested")
     accepted = await front.post(f"{url}/accept", json={}, headers=provider.headers)
     assert accepted.json()["status"] == "accepted"
-    await publish(bus, PaymentCaptured(payment=paid))
     await status_becomes(front, customer, booking["id"], "confirmed")
 
     cancelled = await front.post(f"{url}/cancel", json={}, headers=customer.headers)
@@ -89,38 +87,6 @@ async def test_paid_request_through_payment_events(front: httpx.AsyncClient, bus
     assert body["status"] == "cancelled"
     assert body["refund_amount"] == 5000, "moderate: full refund 5 days ahead"
     assert "5 days" in body["refund_rule"]
-
-
-async def test_failed_payment_cancels_and_releases_the_slot(
-    front: httpx.AsyncClient, bus: Bus
-) -> None:
-    provider, customer = await business(front), await business(front)
-    resource = await listed(front, bus, provider, customer, price_amount=1000)
-    slot = window(days_ahead(4), 9, 10)
-    booking = await booked(front, customer, resource, **slot)
-    expect(await book(front, customer, resource, **slot), 409, "slot-taken")
-    await publish(bus, PaymentFailed(payment=payment(booking), reason="card_declined"))
-    await status_becomes(front, customer, booking["id"], "cancelled")
-    assert (await book(front, customer, resource, **slot)).status_code == 201
-
-
-async def test_paid_instant_booking_is_accepted_on_authorisation(
-    front: httpx.AsyncClient, bus: Bus, owner_conn: asyncpg.Connection
-) -> None:
-    provider, customer = await business(front), await business(front)
-    resource = await listed(front, bus, provider, customer, price_amount=1000)
-    booking = await booked(front, customer, resource, **window(days_ahead(6), 10, 11))
-    paid = payment(booking)
-    await publish(bus, PaymentAuthorized(payment=paid))
-    await status_becomes(front, customer, booking["id"], "accepted")
-    await publish(bus, PaymentCaptured(payment=paid))
-    await status_becomes(front, provider, booking["id"], "confirmed")
-    cancelled = await front.post(
-        f"/api/booking/bookings/{booking['id']}/cancel",
-        json={"message": "Our oven broke"},
-        headers=provider.headers,
-    )
-    assert cancelled.json()["refund_amount"] == 1000, "a provider's cancellation refunds all"
     types = await owner_conn.fetch(
         "SELECT type FROM booking.outbox WHERE envelope->'payload'->'booking'->>'booking_id' = $1"
         " ORDER BY seq",
@@ -132,6 +98,50 @@ async def test_paid_instant_booking_is_accepted_on_authorisation(
         "booking.confirmed.v1",
         "booking.cancelled.v1",
     ]
+
+
+async def test_failed_payment_cancels_and_releases_the_slot(
+    front: httpx.AsyncClient, bus: Bus
+) -> None:
+    """A provider that cannot take card payments yet: billing fails the payment at once."""
+    provider, customer = await business(front), await business(front)
+    resource = await listed(front, bus, provider, customer, price_amount=1000)
+    slot = window(days_ahead(4), 9, 10)
+    booking = await booked(front, customer, resource, **slot)
+    await status_becomes(front, customer, booking["id"], "cancelled")
+    assert (await book(front, customer, resource, **slot)).status_code == 201
+
+
+async def test_payment_event_the_booking_has_outgrown_is_dropped(
+    front: httpx.AsyncClient, bus: Bus, owner_conn: asyncpg.Connection
+) -> None:
+    """An authorisation arriving after cancellation changes nothing and is not retried."""
+    provider, customer = await business(front), await business(front)
+    resource = await listed(front, bus, provider, customer)
+    booking = await booked(front, customer, resource, **window(days_ahead(3), 10, 11))
+    url = f"/api/booking/bookings/{booking['id']}"
+    await front.post(f"{url}/cancel", json={}, headers=customer.headers)
+    late = PaymentAuthorized(
+        payment=PaymentFacts(
+            payment_id="pi_late",
+            booking_id=UUID(booking["id"]),
+            provider_tenant_id=provider.tenant_id,
+            customer_tenant_id=customer.tenant_id,
+            amount=0,
+            currency="EUR",
+        )
+    )
+    envelope = Envelope.wrap(late, customer.tenant_id, None)
+    await bus.publish([envelope])
+
+    async def applied() -> bool:
+        seen = await owner_conn.fetchval(
+            "SELECT count(*) FROM booking.inbox WHERE event_id = $1", envelope.id
+        )
+        return bool(seen)
+
+    await eventually(applied)
+    assert (await front.get(url, headers=customer.headers)).json()["status"] == "cancelled"
 
 
 async def test_declined_request_keeps_the_message_in_the_thread(
@@ -194,18 +204,32 @@ async def test_unanswered_request_expires_by_its_timer(
     assert (await book(front, customer, resource, **slot)).status_code == 201, "slot released"
 
 
+async def test_worker_sweep_expires_a_request_whose_timer_was_lost(
+    front: httpx.AsyncClient, bus: Bus, owner_conn: asyncpg.Connection
+) -> None:
+    """No delayed message at all (as if Redis lost it): the worker's periodic sweep does it."""
+    provider, customer = await business(front), await business(front)
+    resource = await listed(front, bus, provider, customer, instant_book=False)
+    booking = await booked(front, customer, resource, **window(days_ahead(3), 12, 13))
+    await owner_conn.execute(
+        "UPDATE booking.bookings SET expires_at = now() - interval '1 second' WHERE id = $1",
+        UUID(booking["id"]),
+    )
+    await status_becomes(front, customer, booking["id"], "expired")
+
+
 async def test_timer_not_due_yet_changes_nothing(
     front: httpx.AsyncClient, bus: Bus, app_db: Database
 ) -> None:
     provider, customer = await business(front), await business(front)
-    resource = await listed(front, bus, provider, customer, price_amount=500)
+    resource = await listed(front, bus, provider, customer, instant_book=False)
     booking = await booked(front, customer, resource, **window(days_ahead(3), 10, 11))
     args = {"tenant_id": booking["provider_tenant_id"], "booking_id": booking["id"]}
     again = await timers.TIMERS["expire"](app_db, args)
     assert again is not None and again > datetime.now(UTC)
     assert await timers.TIMERS["complete"](app_db, args) is not None
     current = await front.get(f"/api/booking/bookings/{booking['id']}", headers=customer.headers)
-    assert current.json()["status"] == "pending_payment"
+    assert current.json()["status"] == "requested"
 
 
 async def test_sweep_expires_reminds_and_completes_then_both_sides_review(
@@ -214,9 +238,9 @@ async def test_sweep_expires_reminds_and_completes_then_both_sides_review(
     """Delayed messages lost with Redis: the sweep finds overdue rows in the database."""
     provider, customer = await business(front), await business(front)
     resource = await listed(front, bus, provider, customer)
-    paid = await listed(front, bus, provider, customer, price_amount=700)
+    asked = await listed(front, bus, provider, customer, instant_book=False)
     done = await booked(front, customer, resource, **window(days_ahead(2), 10, 11))
-    hold = await booked(front, customer, paid, **window(days_ahead(2), 10, 11))
+    hold = await booked(front, customer, asked, **window(days_ahead(2), 10, 11))
     url = f"/api/booking/bookings/{done['id']}"
     expect(
         await front.post(f"{url}/reviews", json={"stars": 5}, headers=customer.headers),
