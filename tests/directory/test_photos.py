@@ -59,6 +59,8 @@ async def test_photo_is_private_until_the_listing_is_approved(
     assert public.status_code == 200 and public.content == PNG
     assert public.headers["cache-control"].startswith("public")
     assert public.headers["x-content-type-options"] == "nosniff"
+    cached = {"if-none-match": public.headers["etag"]}
+    assert (await front.get(photo["url"], headers=cached)).status_code == 304
 
     later = expect(await upload(front, owner, resource["id"], PNG), 201)
     assert later["approved"] is False

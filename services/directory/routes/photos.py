@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -131,7 +131,12 @@ class PhotosController(Controller):
 
     @get("/photos/{photo_id:uuid}")
     async def read(
-        self, photo_id: UUID, db: Database, settings: Settings, viewer: Principal | None
+        self,
+        photo_id: UUID,
+        request: Request[Any, Any, Any],
+        db: Database,
+        settings: Settings,
+        viewer: Principal | None,
     ) -> Response[bytes]:
         """The image itself. Unapproved photos exist only for their business and moderators."""
         tenant = viewer.tenant_id if viewer else None
@@ -151,16 +156,13 @@ class PhotosController(Controller):
             if not mine and not (photo.approved and await can_see(s, resource, tenant)):
                 raise NotFound("photo")
             public = photo.approved and resource.visibility == "public"
+        # A photo's bytes never change; public ones may sit in shared caches for a day.
+        headers = {
+            "cache-control": "public, max-age=86400, immutable" if public else "private, no-store",
+            "etag": f'"{photo.id}"',
+            "x-content-type-options": "nosniff",
+        }
+        if request.headers.get("if-none-match") == headers["etag"]:
+            return Response(b"", status_code=304, headers=headers)
         content = await LocalStorage.for_settings(settings).get(photo.storage_key)
-        return Response(
-            content,
-            media_type=photo.content_type,
-            headers={
-                # A photo's bytes never change; public ones may sit in shared caches for a day.
-                "cache-control": "public, max-age=86400, immutable"
-                if public
-                else "private, no-store",
-                "etag": f'"{photo.id}"',
-                "x-content-type-options": "nosniff",
-            },
-        )
+        return Response(content, media_type=photo.content_type, headers=headers)
