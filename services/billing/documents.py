@@ -18,6 +18,7 @@ from services.billing.schemas import (
     StatementLine,
     Totals,
 )
+from shared.money import decimal
 
 RECEIPT_PATH = "/api/billing/bookings/{booking_id}/receipt.html"
 
@@ -135,9 +136,9 @@ def statement_csv(lines: Iterable[StatementLine]) -> str:
                 line.kind,
                 line.booking_id or "",
                 line.currency,
-                f"{line.gross / 100:.2f}",
-                f"{line.fee / 100:.2f}",
-                f"{line.net / 100:.2f}",
+                decimal(line.gross, line.currency),
+                decimal(line.fee, line.currency),
+                decimal(line.net, line.currency),
             ]
         )
     return out.getvalue()

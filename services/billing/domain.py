@@ -12,6 +12,8 @@ from uuid import UUID
 
 import msgspec
 
+from shared.money import decimal
+
 # Plans ----------------------------------------------------------------------------------------
 
 FREE, PRO = "free", "pro"
@@ -185,33 +187,12 @@ def balances(entries: Iterable[Entry]) -> Balances:
 
 # Presentation -----------------------------------------------------------------------------------
 
-ZERO_DECIMAL = frozenset(
-    {
-        "bif",
-        "clp",
-        "djf",
-        "gnf",
-        "jpy",
-        "kmf",
-        "krw",
-        "mga",
-        "pyg",
-        "rwf",
-        "ugx",
-        "vnd",
-        "vuv",
-        "xaf",
-        "xof",
-        "xpf",
-    }
-)
 SYMBOLS: Mapping[str, str] = {"eur": "€", "usd": "$", "gbp": "£", "chf": "CHF ", "jpy": "¥"}
 
 
 def format_money(amount: int, currency: str) -> str:
-    """`4 500,00 €`-free and locale-neutral: `€45.00`, `-$3.20`, `¥500`, `SEK 12.00`."""
+    """Locale-neutral: `€45.00`, `-$3.20`, `¥500`, `SEK 1,234.56`."""
     code = currency.lower()
     sign = "-" if amount < 0 else ""
-    value = abs(amount)
-    number = f"{value:,}" if code in ZERO_DECIMAL else f"{value // 100:,}.{value % 100:02d}"
+    number = decimal(abs(amount), code, grouped=True)
     return f"{sign}{SYMBOLS.get(code, code.upper() + ' ')}{number}"

@@ -17,7 +17,7 @@ from shared.bus import Bus
 from shared.config import Settings
 from shared.events import Envelope
 from tests.billing.helpers import API, authorised, decide, payment
-from tests.booking.helpers import status_becomes
+from tests.booking.helpers import Business, status_becomes
 from tests.directory.conftest import staff_member
 from tests.support import eventually, expect
 
@@ -32,6 +32,18 @@ async def stripe_event(stripe_api: httpx.AsyncClient, kind: str, object_id: str)
         e for e in events["data"] if e["data"]["object"]["id"] == object_id
     )
     return found
+
+
+async def authorised_with_its_event(
+    front: httpx.AsyncClient, bus: Bus, stripe_api: httpx.AsyncClient
+) -> tuple[Business, Business, dict[str, Any], dict[str, Any]]:
+    """An authorised booking and the Stripe event that told billing so."""
+    provider, customer, booking = await authorised(front, bus)
+    authorized = await payment(front, customer, booking["id"], "authorized")
+    event = await stripe_event(
+        stripe_api, "payment_intent.amount_capturable_updated", authorized["payment_intent_id"]
+    )
+    return provider, customer, booking, event
 
 
 async def emitted(owner_conn: asyncpg.Connection, kind: str, booking_id: str) -> int:
@@ -74,11 +86,7 @@ async def test_duplicate_delivery_is_applied_once(
     stripe_api: httpx.AsyncClient,
     owner_conn: asyncpg.Connection,
 ) -> None:
-    _, customer, booking = await authorised(front, bus)
-    authorized = await payment(front, customer, booking["id"], "authorized")
-    event = await stripe_event(
-        stripe_api, "payment_intent.amount_capturable_updated", authorized["payment_intent_id"]
-    )
+    _, _, booking, event = await authorised_with_its_event(front, bus, stripe_api)
     resent = expect(await stripe_api.post(f"/_sim/events/{event['id']}/resend"), 200)
     assert [d["status_code"] for d in resent["deliveries"]] == [200]
     stored = await owner_conn.fetchval(
@@ -94,11 +102,7 @@ async def test_late_event_about_an_older_state_changes_nothing(
     stripe_api: httpx.AsyncClient,
     owner_conn: asyncpg.Connection,
 ) -> None:
-    provider, customer, booking = await authorised(front, bus)
-    authorized = await payment(front, customer, booking["id"], "authorized")
-    event = await stripe_event(
-        stripe_api, "payment_intent.amount_capturable_updated", authorized["payment_intent_id"]
-    )
+    provider, customer, booking, event = await authorised_with_its_event(front, bus, stripe_api)
     # As if that delivery had been delayed: billing has not seen it when the capture happens.
     await owner_conn.execute("DELETE FROM billing.stripe_events WHERE id = $1", event["id"])
     await decide(front, provider, booking, "accept")

@@ -9,6 +9,7 @@ from uuid import UUID
 import stripe
 from litestar import Controller, Request, Response, get, post
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.billing import documents, domain, repository
 from services.billing.models import Payment, StripeEvent, outbox
@@ -57,6 +58,14 @@ class WebhookController(Controller):
         return {"received": True, "duplicate": stored is None}
 
 
+async def visible_payment(session: AsyncSession, booking_id: UUID, tenant: UUID) -> Payment:
+    """The payment of a booking the tenant is a party to; 404 for anyone else."""
+    row = await repository.party_payment(session, booking_id, tenant)
+    if row is None:
+        raise NotFound("payment")
+    return row
+
+
 def payment_out(row: Payment, tenant: UUID, settings: Settings) -> PaymentOut:
     customer = row.customer_tenant_id == tenant
     return PaymentOut(
@@ -91,10 +100,7 @@ class PaymentController(Controller):
         """Status, amounts and, while unpaid, the customer's Checkout URL."""
         tenant = member(principal)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
-            row = await repository.party_payment(session, booking_id, tenant)
-            if row is None:
-                raise NotFound("payment")
-            return payment_out(row, tenant, settings)
+            return payment_out(await visible_payment(session, booking_id, tenant), tenant, settings)
 
     @get("/receipt")
     async def receipt(
@@ -121,9 +127,7 @@ class PaymentController(Controller):
     ) -> ReceiptOut:
         tenant = member(principal)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
-            row = await repository.party_payment(session, booking_id, tenant)
-            if row is None:
-                raise NotFound("payment")
+            row = await visible_payment(session, booking_id, tenant)
             if row.captured_amount == 0:
                 raise Problem(409, "not-paid", "There is a receipt once the payment is captured.")
             paid_at = await repository.captured_at(session, row.booking_id)

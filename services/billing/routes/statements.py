@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from litestar import Controller, Response, get
 from litestar.params import Parameter
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from services.billing import documents, domain, repository
 from services.billing.models import Dispute, LedgerTransaction, Payment
@@ -25,6 +25,7 @@ from shared.config import Settings
 from shared.db import Database
 from shared.errors import Problem
 
+T = TypeVar("T")
 MAX_PERIOD = timedelta(days=366)
 Limit = Annotated[int, Parameter(ge=1, le=500)]
 
@@ -89,6 +90,13 @@ class StatementController(Controller):
         )
 
 
+async def staff_rows(db: Database, principal: Principal, query: Select[tuple[T]]) -> list[T]:
+    """Rows of every tenant, for platform admins only."""
+    platform_admin(principal)
+    async with db.transaction(user_id=principal.user_id, staff=True) as session:
+        return list(await session.scalars(query))
+
+
 class AdminController(Controller):
     """Platform admins see every payment, refund and dispute, and the platform's revenue."""
 
@@ -99,74 +107,64 @@ class AdminController(Controller):
     async def payments(
         self, db: Database, principal: Principal, limit: Limit = 100
     ) -> list[AdminPayment]:
-        platform_admin(principal)
-        async with db.transaction(user_id=principal.user_id, staff=True) as session:
-            rows = await session.scalars(
-                select(Payment).order_by(Payment.created_at.desc()).limit(limit)
+        query = select(Payment).order_by(Payment.created_at.desc()).limit(limit)
+        return [
+            AdminPayment(
+                booking_id=p.booking_id,
+                provider_tenant_id=p.tenant_id,
+                customer_tenant_id=p.customer_tenant_id,
+                status=p.status,
+                amount=p.amount,
+                currency=p.currency,
+                fee_amount=p.fee_amount,
+                refunded_amount=p.refunded_amount,
+                payment_intent_id=p.payment_intent_id,
+                created_at=p.created_at,
             )
-            return [
-                AdminPayment(
-                    booking_id=p.booking_id,
-                    provider_tenant_id=p.tenant_id,
-                    customer_tenant_id=p.customer_tenant_id,
-                    status=p.status,
-                    amount=p.amount,
-                    currency=p.currency,
-                    fee_amount=p.fee_amount,
-                    refunded_amount=p.refunded_amount,
-                    payment_intent_id=p.payment_intent_id,
-                    created_at=p.created_at,
-                )
-                for p in rows
-            ]
+            for p in await staff_rows(db, principal, query)
+        ]
 
     @get("/refunds")
     async def refunds(
         self, db: Database, principal: Principal, limit: Limit = 100
     ) -> list[AdminRefund]:
-        platform_admin(principal)
-        async with db.transaction(user_id=principal.user_id, staff=True) as session:
-            rows = await session.scalars(
-                select(LedgerTransaction)
-                .where(LedgerTransaction.kind == "refund")
-                .order_by(LedgerTransaction.created_at.desc())
-                .limit(limit)
+        query = (
+            select(LedgerTransaction)
+            .where(LedgerTransaction.kind == "refund")
+            .order_by(LedgerTransaction.created_at.desc())
+            .limit(limit)
+        )
+        return [
+            AdminRefund(
+                booking_id=t.booking_id,
+                provider_tenant_id=t.tenant_id,
+                amount=t.amount,
+                fee_refunded=t.fee,
+                currency=t.currency,
+                stripe_refund_id=t.stripe_ref,
+                created_at=t.created_at,
             )
-            return [
-                AdminRefund(
-                    booking_id=t.booking_id,
-                    provider_tenant_id=t.tenant_id,
-                    amount=t.amount,
-                    fee_refunded=t.fee,
-                    currency=t.currency,
-                    stripe_refund_id=t.stripe_ref,
-                    created_at=t.created_at,
-                )
-                for t in rows
-            ]
+            for t in await staff_rows(db, principal, query)
+        ]
 
     @get("/disputes")
     async def disputes(
         self, db: Database, principal: Principal, limit: Limit = 100
     ) -> list[AdminDispute]:
-        platform_admin(principal)
-        async with db.transaction(user_id=principal.user_id, staff=True) as session:
-            rows = await session.scalars(
-                select(Dispute).order_by(Dispute.created_at.desc()).limit(limit)
+        query = select(Dispute).order_by(Dispute.created_at.desc()).limit(limit)
+        return [
+            AdminDispute(
+                id=d.id,
+                booking_id=d.booking_id,
+                provider_tenant_id=d.tenant_id,
+                amount=d.amount,
+                currency=d.currency,
+                reason=d.reason,
+                status=d.status,
+                created_at=d.created_at,
             )
-            return [
-                AdminDispute(
-                    id=d.id,
-                    booking_id=d.booking_id,
-                    provider_tenant_id=d.tenant_id,
-                    amount=d.amount,
-                    currency=d.currency,
-                    reason=d.reason,
-                    status=d.status,
-                    created_at=d.created_at,
-                )
-                for d in rows
-            ]
+            for d in await staff_rows(db, principal, query)
+        ]
 
     @get("/revenue")
     async def revenue(self, db: Database, principal: Principal, settings: Settings) -> RevenueOut:
