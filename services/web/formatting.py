@@ -69,9 +69,23 @@ def when(value: str | datetime, zone: str, viewer_zone: str | None = None) -> st
     return main
 
 
+def duration(minutes: int) -> str:
+    """90 → "1 h 30 min"."""
+    hours, rest = divmod(int(minutes), 60)
+    parts = ([f"{hours} h"] if hours else []) + ([f"{rest} min"] if rest else [])
+    return " ".join(parts) or "0 min"
+
+
 def merged(query: dict[str, str], **changes: str) -> dict[str, str]:
     """A page's query with some parameters changed, for filter and next-page links."""
     return {**query, **changes}
 
 
-FILTERS = {"money": money, "major": major, "when": when, "local": local, "merged": merged}
+FILTERS = {
+    "money": money,
+    "major": major,
+    "when": when,
+    "local": local,
+    "merged": merged,
+    "duration": duration,
+}

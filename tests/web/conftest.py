@@ -7,8 +7,10 @@ Without Chromium the journeys skip with the reason, except on CI, where that is 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +162,45 @@ async def published(
     review = f"{api}/moderation/resources/{rid}/approve"
     result: dict[str, Any] = expect(await front.post(review, headers=moderator.headers), 200)
     return result
+
+
+async def payouts_connected(front: httpx.AsyncClient, provider: Person) -> None:
+    """Finish the simulator's Connect onboarding the way its hosted page does."""
+    api = "/api/billing/payout-account"
+    account = expect(await front.post(f"{api}/onboarding", headers=provider.headers), 200)
+    async with httpx.AsyncClient(timeout=30) as stripe:
+        page = await stripe.post(account["onboarding_url"], data={"action": "complete"})
+        assert page.status_code < 400, page.text
+
+    async def ready() -> bool:
+        status = expect(await front.get(api, headers=provider.headers), 200)
+        return bool(status["charges_enabled"])
+
+    await eventually(ready)
+
+
+async def pay_in_checkout(page: Page) -> None:
+    """On the Stripe (simulator) checkout page: pay with the test card that succeeds."""
+    await page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    await page.get_by_label("Name on card").fill("Test Customer")
+    await page.get_by_role("button", name=re.compile(r"^(Pay|Subscribe)")).click()
+
+
+async def bookable(front: httpx.AsyncClient, customer: Person, resource_id: str) -> None:
+    """Booking hears of new listings through events; wait until it can quote this one."""
+
+    async def known() -> bool:
+        path = f"/api/booking/resources/{resource_id}/availability"
+        params = {"from": "2030-01-01T00:00:00Z", "to": "2030-01-02T00:00:00Z"}
+        return (await front.get(path, params=params, headers=customer.headers)).status_code == 200
+
+    await eventually(known)
+
+
+def next_weekday(weekday: int, after_days: int = 2) -> date:
+    """The first given weekday (0 = Monday) at least `after_days` from today."""
+    day = date.today() + timedelta(days=after_days)
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
 
 
 @pytest.fixture

@@ -50,6 +50,7 @@ def page_routes() -> list[ControllerRouterHandler]:
         browse.resource,
         browse.report,
         browse.partner,
+        browse.photo,
         moderation.queue,
         moderation.decide,
         moderation.resolve,

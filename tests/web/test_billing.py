@@ -1,0 +1,81 @@
+"""Journey 7: a provider connects payouts (simulated onboarding), upgrades to Pro, and after a
+paid booking sees its earnings and exports them as CSV."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from playwright.async_api import expect
+
+from tests.support import expect as answered
+from tests.web.conftest import (
+    Contexts,
+    Person,
+    bookable,
+    business,
+    next_weekday,
+    pay_in_checkout,
+    published,
+    shot,
+    sign_in,
+)
+
+
+async def test_provider_connects_payouts_upgrades_and_exports_earnings(
+    contexts: Contexts, front: httpx.AsyncClient, admin: Person
+) -> None:
+    provider, customer = await business(front, "earner"), await business(front, "payer")
+    seller = await sign_in(await contexts(), provider.email)
+    await seller.get_by_role("link", name="Money").click()
+    await expect(seller.get_by_text("Not connected")).to_be_visible()
+    await seller.get_by_role("button", name="Connect payouts").click()
+    await seller.get_by_role("button", name="Complete onboarding (test mode)").click()
+    await seller.wait_for_url("**/billing/payouts?onboarding=done")
+    await expect(seller.get_by_text("Payouts connected")).to_be_visible()
+
+    await seller.get_by_role("link", name="Plan").click()
+    await seller.get_by_role("button", name="Upgrade to Pro").click()
+    await pay_in_checkout(seller)
+    await seller.wait_for_url("**/billing/plan?upgrade=done")
+    pro = seller.get_by_role("heading", name="Pro current")
+    await expect(pro).to_be_visible(timeout=15_000)
+    await shot(seller, "journey7-plan")
+
+    van = await published(
+        front, provider, admin, kind="equipment", category="vehicles",
+        title="Refrigerated van", price_amount=8000, price_unit="day",
+        rules={"min_minutes": 60, "max_minutes": 1440},
+    )  # fmt: skip
+    await bookable(front, customer, van["id"])
+    day = next_weekday(2)
+    start = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+    booking = answered(
+        await front.post(
+            "/api/booking/bookings",
+            json={
+                "resource_id": van["id"],
+                "start": start.isoformat(),
+                "end": (start + timedelta(hours=8)).isoformat(),
+            },
+            headers=customer.headers,
+        ),
+        201,
+    )
+    buyer = await sign_in(await contexts(), customer.email)
+    await buyer.goto(f"/bookings/{booking['id']}")
+    await buyer.get_by_role("link", name="Pay €80.00").click()
+    await pay_in_checkout(buyer)
+    await expect(buyer.locator("#booking-status")).to_have_text("requested", timeout=15_000)
+
+    await seller.goto(f"/bookings/{booking['id']}")
+    await seller.get_by_role("button", name="Accept request").click()
+    await expect(seller.locator("#booking-status")).to_have_text("confirmed", timeout=15_000)
+    await seller.goto("/billing/earnings")
+    await expect(seller.get_by_role("cell", name="€80.00").first).to_be_visible(timeout=15_000)
+    await shot(seller, "journey7-earnings")
+    async with seller.expect_download() as download:
+        await seller.get_by_role("link", name="Export CSV").click()
+    saved = await (await download.value).path()
+    text = saved.read_text()
+    assert "8000" in text or "80.00" in text, text
