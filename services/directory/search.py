@@ -41,6 +41,8 @@ from shared.errors import Problem
 
 EARTH_RADIUS_M = 6378168.0
 """earthdistance's earth(): one sphere for the box and the exact distance."""
+WITHOUT_VECTOR = defer(Resource.search)
+"""Pages skip the stored text vector; built once, as building load options is not cheap."""
 MAX_WORDS = 5
 """Words of a query that get typo tolerance."""
 LOOKALIKES = 3
@@ -248,7 +250,7 @@ def page(query: Query, after: Cursor | None, size: int) -> Select[tuple[Resource
     return (
         select(Resource, found.c.sort_key)
         .join(found, found.c.id == Resource.id)
-        .options(defer(Resource.search))
+        .options(WITHOUT_VECTOR)
         .order_by(found.c.sort_key.desc() if descending else found.c.sort_key.asc(), found.c.id)
     )
 
