@@ -1,4 +1,4 @@
-"""Directory search as SQL: what a search request asks for becomes one keyset-paged statement.
+"""Directory search as SQL: a search request becomes a keyset-paged query and its facet counts.
 
 Kept free of HTTP and sessions so the endpoint, the tests and the benchmark run the very same
 statements. Visibility is part of every statement (published listings of active businesses,
@@ -307,7 +307,8 @@ def decode_cursor(text: str, sort: Sort) -> Cursor:
     except (binascii.Error, ValueError, TypeError, AttributeError) as exc:
         raise _bad_cursor() from exc
     numeric = isinstance(key, int | float) and not isinstance(key, bool)
-    if cursor.sort != sort or (sort != "newest" and not numeric):
+    aware = isinstance(key, datetime) and key.tzinfo is not None
+    if cursor.sort != sort or not (aware if sort == "newest" else numeric):
         raise _bad_cursor()
     if sort == "price" and not isinstance(key, int):
         raise _bad_cursor()

@@ -34,6 +34,14 @@ async def search(
     return found
 
 
+async def all_pages(front: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
+    """Every page of a search, following next_cursor to the end."""
+    found = [await search(front, **params)]
+    while found[-1]["next_cursor"]:
+        found.append(await search(front, **{**params, "cursor": found[-1]["next_cursor"]}))
+    return found
+
+
 def ids(page: dict[str, Any]) -> list[str]:
     return [r["id"] for r in page["results"]]
 
@@ -149,14 +157,8 @@ async def test_open_during_pages_fill_across_candidates_that_are_closed(
             front, owner, moderator, title=f"Place {n} {word}", price_amount=n * 100, **hours
         )
     window = {"open_from": "2026-10-25T08:30:00Z", "open_to": "2026-10-25T10:30:00Z"}
-    seen: list[str] = []
-    params: dict[str, Any] = {"q": word, "sort": "price", "limit": 2, **window}
-    while True:
-        page = await search(front, **params)
-        seen += [r["title"] for r in page["results"]]
-        if not page["next_cursor"]:
-            break
-        params["cursor"] = page["next_cursor"]
+    found = await all_pages(front, q=word, sort="price", limit=2, **window)
+    seen = [r["title"] for page in found for r in page["results"]]
     assert seen == [f"Place 0 {word}", f"Place 2 {word}", f"Place 4 {word}"]
 
 
@@ -207,16 +209,21 @@ async def test_cursor_pages_are_stable_over_price_ties_and_new_listings(
     ]
     params: dict[str, Any] = {"q": word, "sort": "price", "limit": 2}
     first = await search(front, **params)
-    await published(front, owner, moderator, title=f"Tie {word}", price_amount=50)
-    pages = [first]
-    while pages[-1]["next_cursor"]:
-        pages.append(await search(front, **params, cursor=pages[-1]["next_cursor"]))
-    seen = [r for page in pages for r in page["results"]]
-    assert len(pages) == 4 and all(len(page["results"]) <= 2 for page in pages)
+    cheap = await published(front, owner, moderator, title=f"Tie {word}", price_amount=50)
+    later = await all_pages(front, **params, cursor=first["next_cursor"])
+    seen = [r for page in [first, *later] for r in page["results"]]
+    assert len(later) == 3 and all(len(page["results"]) <= 2 for page in later)
     assert [r["id"] for r in seen] == [
         m["id"] for m in sorted(made, key=lambda m: (m["price_amount"], m["id"]))
     ]
     assert first["facets"]["kind"] == {"space": 7}
+
+    everything = [*made, cheap]  # in the order they were published
+    newest = await all_pages(front, q=word, sort="newest", limit=3, facets=False)
+    assert [r["id"] for p in newest for r in p["results"]] == [m["id"] for m in everything[::-1]]
+    assert all(p["facets"] == {} for p in newest)
+    ranked = await all_pages(front, q=word, limit=3)  # equal ranks: ties go by id
+    assert [r["id"] for p in ranked for r in p["results"]] == sorted(m["id"] for m in everything)
 
 
 async def test_bad_input_is_refused_with_problems(front: httpx.AsyncClient) -> None:
