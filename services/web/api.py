@@ -12,6 +12,8 @@ import httpx
 from shared.observability import REQUEST_ID_HEADER, request_id_var
 
 _JSON_PATH = re.compile(r"\$\.([\w.\[\]]+)")
+CORRECTABLE = frozenset({400, 403, 409, 410, 413, 415, 422, 429})
+"""Refusals a person can act on from the page they are on (fix a field, choose otherwise)."""
 
 
 class ApiError(Exception):
@@ -21,6 +23,9 @@ class ApiError(Exception):
         super().__init__(f"{status}: {problem.get('detail', '')}")
         self.status = status
         self.problem = dict(problem)
+
+    def correctable(self, *also: int) -> bool:
+        return self.status in CORRECTABLE or self.status in also
 
     @property
     def detail(self) -> str:

@@ -3,12 +3,15 @@ escaped output, and private pages answering a proper not-found page."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+from redis.asyncio import Redis
 
 from shared.config import Settings
 from tests.support import expect
@@ -127,3 +130,22 @@ async def test_user_text_is_escaped(front: httpx.AsyncClient) -> None:
     page = await front.get(f"/partners/{owner.slug}")
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+async def test_concurrent_pages_share_one_token_renewal(
+    front: httpx.AsyncClient, stack: Settings
+) -> None:
+    """Accounts revokes a session whose spent refresh token comes back; pages loading at once
+    as the access token expires must renew it once, not race each other."""
+    owner = await business(front, "renew")
+    redis = Redis.from_url(stack.redis_url)
+    async with signed_in(front, owner.email) as browser:
+        key = f"{stack.queue_namespace}:web-session:{browser.cookies['alliance_session']}"
+        stored = json.loads(await redis.get(key))
+        spent = stored["refresh_token"]
+        await redis.set(key, json.dumps(stored | {"expires_at": 0}))
+        pages = await asyncio.gather(*(browser.get("/team") for _ in range(6)))
+        assert [p.status_code for p in pages] == [200] * 6
+        assert json.loads(await redis.get(key))["refresh_token"] != spent
+        assert (await browser.get("/listings")).status_code == 200
+    await redis.aclose()

@@ -43,8 +43,6 @@ async def create(ctx: Ctx) -> Template | Redirect:
     try:
         created = await ctx.post("directory", "/alliances/", body)
     except ApiError as exc:
-        if exc.status not in (400, 403, 409, 422):
-            raise
         return await _list_page(ctx, form.fail(exc), exc.status)
     await ctx.flash(f"{body['name']} is created. Invite partner businesses next.")
     return see_other(f"/alliances/{created['id']}")
@@ -66,8 +64,6 @@ async def invite(ctx: Ctx, alliance_id: UUID) -> Template | Redirect:
         if exc.status == 404 and exc.problem.get("detail") == "partner not found":
             form.errors["partner"] = f"No active business has the address “{partner}”."
             return await _detail_page(ctx, alliance_id, form, 422)
-        if exc.status not in (400, 403, 409, 422):
-            raise
         form.fail(exc)
         form.errors.setdefault("partner", exc.detail)
         return await _detail_page(ctx, alliance_id, form, exc.status)
@@ -79,12 +75,5 @@ async def invite(ctx: Ctx, alliance_id: UUID) -> Template | Redirect:
 async def answer(ctx: Ctx, alliance_id: UUID, answer: str) -> Redirect:
     if answer not in ANSWERS:
         raise NotFoundException()
-    try:
-        await ctx.post("directory", f"/alliances/{alliance_id}/{answer}")
-    except ApiError as exc:
-        if exc.status != 409:
-            raise
-        await ctx.flash(exc.detail, "error")
-        return see_other(f"/alliances/{alliance_id}")
-    await ctx.flash(ANSWERS[answer])
-    return see_other("/alliances" if answer != "accept" else f"/alliances/{alliance_id}")
+    done = await ctx.act("directory", f"/alliances/{alliance_id}/{answer}", ANSWERS[answer])
+    return see_other("/alliances" if done and answer != "accept" else f"/alliances/{alliance_id}")

@@ -95,9 +95,7 @@ async def signin(ctx: Ctx) -> Template | Redirect:
     try:
         answer = await ctx.api.call("POST", "accounts", "/sessions", json=body)
     except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        form.fail(exc)
+        form.fail(exc, also=(401,))
         return await ctx.page("auth/signin.html", form=form, status=exc.status)
     return await _signed_in(ctx, answer, next_url(form.value("next"), _landing(answer)))
 
@@ -119,8 +117,6 @@ async def signup(ctx: Ctx) -> Template | Redirect:
     try:
         answer = await ctx.api.call("POST", "accounts", "/signup", json=body)
     except ApiError as exc:
-        if exc.status >= 500:
-            raise
         form.fail(exc, BUSINESS_FIELDS)
         return await ctx.page(
             "auth/signup.html", form=form, status=exc.status, **business_choices()
@@ -164,8 +160,6 @@ async def create_business(ctx: Ctx) -> Template | Redirect:
     try:
         await ctx.post("accounts", "/tenants", body)
     except ApiError as exc:
-        if exc.status >= 500:
-            raise
         form.fail(exc, {"name": "business_name"})
         return await ctx.page(
             "auth/business_new.html", form=form, status=exc.status, **business_choices()
@@ -190,9 +184,7 @@ async def accept_invitation(ctx: Ctx) -> Template | Redirect:
     try:
         answer = await ctx.post("accounts", "/invitations/accept", body)
     except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        form.fail(exc)
+        form.fail(exc, also=(401,))
         return await ctx.page("auth/accept.html", form=form, status=exc.status)
     if ctx.sid:
         await ctx.sessions.close(ctx.sid)

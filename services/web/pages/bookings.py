@@ -57,8 +57,6 @@ async def book(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
     try:
         booking = await ctx.post("booking", "/bookings", body)
     except ApiError as exc:
-        if exc.status not in (400, 403, 409, 422):
-            raise
         form.fail(exc, BOOKING_FIELDS)
         return await resource_page(ctx, resource_id, form, exc.status)
     return see_other(f"/bookings/{booking['id']}")
@@ -133,8 +131,6 @@ async def message(ctx: Ctx, booking_id: UUID) -> Template | Redirect:
     try:
         await ctx.post("booking", f"/bookings/{booking_id}/messages", {"body": form.value("body")})
     except ApiError as exc:
-        if exc.status not in (400, 409, 422):
-            raise
         form.fail(exc)
         form.errors.setdefault("body", exc.detail)
         return await _booking_page(ctx, booking_id, form, exc.status)
@@ -149,8 +145,6 @@ async def review(ctx: Ctx, booking_id: UUID) -> Template | Redirect:
     try:
         await ctx.post("booking", f"/bookings/{booking_id}/reviews", body)
     except ApiError as exc:
-        if exc.status not in (400, 409, 422):
-            raise
         form.fail(exc)
         return await _booking_page(ctx, booking_id, form, exc.status)
     await ctx.flash("Thank you for your review.")
@@ -163,14 +157,8 @@ async def decide(ctx: Ctx, booking_id: UUID, decision: str) -> Redirect:
         raise NotFoundException()
     form = await ctx.form()
     body = {"message": form.value("message").strip()}
-    try:
-        await ctx.post("booking", f"/bookings/{booking_id}/{decision}", body)
-    except ApiError as exc:
-        if exc.status not in (403, 409, 422):
-            raise
-        await ctx.flash(exc.detail, "error")
-    else:
-        await ctx.flash(DECISIONS[decision])
+    path = f"/bookings/{booking_id}/{decision}"
+    await ctx.act("booking", path, DECISIONS[decision], json=body)
     return see_other(f"/bookings/{booking_id}")
 
 

@@ -72,8 +72,6 @@ async def search(ctx: Ctx) -> Template:
         try:
             found = await ctx.get("directory", "/search/", **params)
         except ApiError as exc:
-            if exc.status >= 500:
-                raise
             form.fail(exc, {"lat": "near", "lon": "near", "open_from": "day", "open_to": "day"})
     categories = await ctx.get("directory", "/categories")
     return await ctx.page(
@@ -100,9 +98,7 @@ async def _availability(ctx: Ctx, resource: dict[str, Any]) -> dict[str, Any] | 
         found: dict[str, Any] = await ctx.get(
             "booking", f"/resources/{resource['id']}/availability", **params
         )
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
+    except ApiError:
         return None
     return found
 
@@ -141,8 +137,6 @@ async def report(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
     try:
         await ctx.post("directory", "/reports", body)
     except ApiError as exc:
-        if exc.status not in (400, 409, 422):
-            raise
         form.fail(exc)
         form.errors.setdefault("reason", exc.detail)
         return await resource_page(ctx, resource_id, form, exc.status)

@@ -46,12 +46,21 @@ class Form:
     def value(self, name: str, default: Any = "") -> Any:
         return self.values.get(name, default)
 
-    def fail(self, error: ApiError, aliases: Mapping[str, str] | None = None) -> Form:
-        """Put an API problem's field messages on the form's fields.
+    def fail(
+        self,
+        error: ApiError,
+        aliases: Mapping[str, str] | None = None,
+        *,
+        also: tuple[int, ...] = (),
+    ) -> Form:
+        """Put an API problem's field messages on the form's fields; errors the person cannot
+        fix here (a missing page, an expired session, an outage) propagate to their pages.
 
         `aliases` maps API field paths (or their prefixes) to form field names; a path with
         no matching field leaves its message in the banner above the form.
         """
+        if not error.correctable(*also):
+            raise error
         self.message = error.detail
         for path, text in error.fields().items():
             name = _form_name(path, aliases or {})
@@ -122,6 +131,19 @@ class Ctx:
 
     async def post(self, service: str, path: str, body: Any = None, **kwargs: Any) -> Any:
         return await self.call("POST", service, path, json=body, **kwargs)
+
+    async def act(self, service: str, path: str, done: str, **kwargs: Any) -> bool:
+        """Post an action and tell the next page how it went. Refusals people can do something
+        about (a conflict, a rule, a missing reason) become an error notice; others propagate."""
+        try:
+            await self.call("POST", service, path, **kwargs)
+        except ApiError as exc:
+            if not exc.correctable():
+                raise
+            await self.flash(exc.detail, "error")
+            return False
+        await self.flash(done)
+        return True
 
     async def flash(self, text: str, kind: str = "ok") -> None:
         if self.sid and self.data:

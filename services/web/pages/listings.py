@@ -189,11 +189,14 @@ async def _form_page(
     )
 
 
-async def _upload(ctx: Ctx, resource_id: str, photo: Any) -> None:
-    if isinstance(photo, UploadFile) and photo.filename:
-        content = await photo.read()
-        files = {"file": (photo.filename, content, photo.content_type)}
-        await ctx.call("POST", "directory", f"/resources/{resource_id}/photos", files=files)
+async def _add_photo(ctx: Ctx, resource_id: str, form: Form) -> bool:
+    """Upload the form's photo, if one was chosen; False when the directory refused it."""
+    photo = form.value("photo", None)
+    if not isinstance(photo, UploadFile) or not photo.filename:
+        return True
+    files = {"file": (photo.filename, await photo.read(), photo.content_type)}
+    done = "Photo added; others see it once a moderator approves it."
+    return await ctx.act("directory", f"/resources/{resource_id}/photos", done, files=files)
 
 
 @get("/listings")
@@ -232,8 +235,6 @@ async def create_listing(ctx: Ctx) -> Template | Redirect:
     try:
         created = await ctx.post("directory", "/resources", body)
     except ApiError as exc:
-        if exc.status >= 500:
-            raise
         form.fail(exc, FIELD_NAMES)
         return await _form_page(
             ctx, kind, form, open_days, chosen=lists.get("alliances"), status=exc.status
@@ -243,14 +244,11 @@ async def create_listing(ctx: Ctx) -> Template | Redirect:
 
 async def _after_save(ctx: Ctx, resource_id: str, form: Form) -> Redirect:
     """Add the photo, then submit for review when that was the button pressed."""
-    try:
-        await _upload(ctx, resource_id, form.value("photo", None))
-    except ApiError as exc:
-        await ctx.flash(f"Saved, but the photo was refused: {exc.detail}", "error")
+    if not await _add_photo(ctx, resource_id, form):
         return see_other(f"/listings/{resource_id}")
     if form.value("action") == "submit":
-        await ctx.post("directory", f"/resources/{resource_id}/submit")
-        await ctx.flash("Saved and submitted for review. A moderator will look at it shortly.")
+        done = "Saved and submitted for review. A moderator will look at it shortly."
+        await ctx.act("directory", f"/resources/{resource_id}/submit", done)
     else:
         await ctx.flash("Saved as a draft.")
     return see_other(f"/listings/{resource_id}")
@@ -289,8 +287,6 @@ async def save_listing(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
             raise ApiError(422, {"detail": "Please correct the fields below."})
         await ctx.call("PATCH", "directory", f"/resources/{resource_id}", json=body)
     except ApiError as exc:
-        if exc.status >= 500 or exc.status == 404:
-            raise
         form.fail(exc, FIELD_NAMES)
         return await _form_page(
             ctx,
@@ -306,15 +302,7 @@ async def save_listing(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
 
 @post("/listings/{resource_id:uuid}/photos")
 async def add_photo(ctx: Ctx, resource_id: UUID) -> Redirect:
-    form = await ctx.form()
-    try:
-        await _upload(ctx, str(resource_id), form.value("photo", None))
-    except ApiError as exc:
-        if exc.status == 404:
-            raise
-        await ctx.flash(f"The photo was refused: {exc.detail}", "error")
-    else:
-        await ctx.flash("Photo added; others see it once a moderator approves it.")
+    await _add_photo(ctx, str(resource_id), await ctx.form())
     return see_other(f"/listings/{resource_id}")
 
 
@@ -326,12 +314,5 @@ async def move_listing(ctx: Ctx, resource_id: UUID, move: str) -> Redirect:
         return see_other("/listings")
     if move not in MOVES:
         raise NotFoundException()
-    try:
-        await ctx.post("directory", f"/resources/{resource_id}/{move}")
-    except ApiError as exc:
-        if exc.status != 409:
-            raise
-        await ctx.flash(exc.detail, "error")
-    else:
-        await ctx.flash(MOVES[move])
+    await ctx.act("directory", f"/resources/{resource_id}/{move}", MOVES[move])
     return see_other(f"/listings/{resource_id}")

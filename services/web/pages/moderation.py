@@ -39,7 +39,7 @@ async def _decide(ctx: Ctx, path: str, body: dict[str, Any] | None, field: str) 
     try:
         await ctx.post("directory", path, body)
     except ApiError as exc:
-        if exc.status not in (400, 409, 422):
+        if not exc.correctable():
             raise
         errors = {field: next(iter(exc.fields().values()), exc.detail)}
         return await _queue_page(ctx, Form(errors=errors, message=exc.detail), exc.status)
@@ -85,12 +85,6 @@ async def suspend_or_reinstate(ctx: Ctx, tenant_id: UUID, move: str) -> Redirect
     ctx.require_staff()
     form = await ctx.form()
     body = {"reason": form.value("reason").strip()} if move == "suspend" else {}
-    try:
-        await ctx.post("accounts", f"/admin/tenants/{tenant_id}/{move}", body)
-    except ApiError as exc:
-        if exc.status not in (400, 409, 422):
-            raise
-        await ctx.flash(exc.detail, "error")
-    else:
-        await ctx.flash("Business suspended." if move == "suspend" else "Business reinstated.")
+    done = "Business suspended." if move == "suspend" else "Business reinstated."
+    await ctx.act("accounts", f"/admin/tenants/{tenant_id}/{move}", done, json=body)
     return see_other("/admin/businesses")

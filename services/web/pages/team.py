@@ -40,8 +40,6 @@ async def invite(ctx: Ctx) -> Template | Redirect:
     try:
         await ctx.post("accounts", "/tenant/invitations", body)
     except ApiError as exc:
-        if exc.status >= 500 or exc.status == 404:
-            raise
         return await _team_page(ctx, form.fail(exc), status=exc.status)
     await ctx.flash(f"Invitation sent to {body['email']}.")
     return see_other("/team")
