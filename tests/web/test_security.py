@@ -141,11 +141,11 @@ async def test_concurrent_pages_share_one_token_renewal(
     redis = Redis.from_url(stack.redis_url)
     async with signed_in(front, owner.email) as browser:
         key = f"{stack.queue_namespace}:web-session:{browser.cookies['alliance_session']}"
-        stored = json.loads(await redis.get(key))
+        stored = json.loads(await redis.get(key) or "{}")
         spent = stored["refresh_token"]
         await redis.set(key, json.dumps(stored | {"expires_at": 0}))
         pages = await asyncio.gather(*(browser.get("/team") for _ in range(6)))
         assert [p.status_code for p in pages] == [200] * 6
-        assert json.loads(await redis.get(key))["refresh_token"] != spent
+        assert json.loads(await redis.get(key) or "{}")["refresh_token"] != spent
         assert (await browser.get("/listings")).status_code == 200
     await redis.aclose()
