@@ -135,6 +135,8 @@ class Result:
     latencies_ms: list[float]
     server_cpu_ms: float | None = None
     """CPU the directory process spent per request, whatever else the machine was doing."""
+    database_cpu_ms: float = 0.0
+    """CPU the PostgreSQL backends serving the run spent per request."""
 
     @property
     def throughput(self) -> float:
@@ -175,6 +177,27 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(
+    pool: asyncpg.Pool, pids: list[int], run: Awaitable[Result], service: int | None = None
+) -> Result:
+    """Run a load and charge it the CPU of the given processes (same machine, /proc)."""
+    backends = await pool.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        " AND usename = current_user AND pid <> ALL($1::int[])",
+        pids,
+    )
+    watched = [r["pid"] for r in backends] if service is not None else pids
+    database_before = sum(cpu_seconds(pid) for pid in watched)
+    service_before = cpu_seconds(service) if service is not None else 0.0
+    result = await run
+    result.database_cpu_ms = (sum(cpu_seconds(pid) for pid in watched) - database_before) * (
+        1000 / result.requests
+    )
+    if service is not None:
+        result.server_cpu_ms = (cpu_seconds(service) - service_before) * 1000 / result.requests
+    return result
 
 
 def serve(settings: Settings, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
@@ -235,8 +258,9 @@ def median(results: list[Result], figure: Callable[[Result], float]) -> float:
 
 def table(runs: dict[str, list[Result]]) -> list[str]:
     lines = [
-        "| path | requests/s | p50 ms | p95 ms | p99 ms | errors | service CPU ms/request |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| path | requests/s | p50 ms | p95 ms | p99 ms | errors | service CPU ms/req"
+        " | PostgreSQL CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, results in runs.items():
         cpu = [r.server_cpu_ms for r in results if r.server_cpu_ms is not None]
@@ -246,20 +270,29 @@ def table(runs: dict[str, list[Result]]) -> list[str]:
             f" | {median(results, lambda r: r.percentile(95)):.1f}"
             f" | {median(results, lambda r: r.percentile(99)):.1f}"
             f" | {sum(r.errors for r in results)}"
-            f" | {f'{statistics.median(cpu):.1f}' if cpu else 'n/a'} |"
+            f" | {f'{statistics.median(cpu):.1f}' if cpu else 'n/a'}"
+            f" | {median(results, lambda r: r.database_cpu_ms):.1f} |"
         )
     return lines
+
+
+Runs = dict[str, list[Result]]
+API = "HTTP /api/directory/search"
 
 
 async def run(args: argparse.Namespace) -> None:
     settings = load_settings()
     rng = random.Random(7)  # noqa: S311 - a reproducible mix, not a secret
     dsn = settings.app_database_url.replace("postgresql+asyncpg://", "postgresql://")
-    pool = await asyncpg.create_pool(dsn, min_size=args.concurrency, max_size=args.concurrency)
+    most = max(args.concurrency)
+    pool = await asyncpg.create_pool(dsn, min_size=most, max_size=most)
     listed = await pool.fetchval("SELECT count(*) FROM directory.resources")
     if not listed:
         raise SystemExit("no listings: run `python -m benchmarks.seed_directory` first")
     searches = await capture(mix(rng, 200))
+    # Busy at once, the pool's connections are all distinct: their backends are the raw path's.
+    busy = [pool.fetchrow("SELECT pg_backend_pid(), pg_sleep(0.1)") for _ in range(most)]
+    own = [r[0] for r in await asyncio.gather(*busy)]
 
     async def raw(item: Search) -> bool:
         async with pool.acquire() as conn, conn.transaction():
@@ -268,9 +301,10 @@ async def run(args: argparse.Namespace) -> None:
         return True
 
     port = free_port()
+    levels: dict[int, Runs] = {}
     with tempfile.TemporaryDirectory() as data_dir:
         server = serve(settings, port, Path(data_dir))
-        limits = httpx.Limits(max_connections=args.concurrency)
+        limits = httpx.Limits(max_connections=most)
         try:
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30
@@ -281,34 +315,30 @@ async def run(args: argparse.Namespace) -> None:
                     answer = await http.get("/api/directory/search", params=item.params)
                     return answer.status_code == 200
 
-                runs: dict[str, list[Result]] = {"HTTP /api/directory/search": [], "asyncpg": []}
-                for _ in range(args.repeat):
-                    await load(args.concurrency, 2, searches, api)  # warm-up
-                    before = cpu_seconds(server.pid)
-                    result = await load(args.concurrency, args.seconds, searches, api)
-                    spent = cpu_seconds(server.pid) - before
-                    result.server_cpu_ms = spent * 1000 / result.requests
-                    runs["HTTP /api/directory/search"].append(result)
-                    runs["asyncpg"].append(
-                        await load(args.concurrency, args.seconds, searches, raw)
-                    )
-                    print(table(runs)[-2:], flush=True)
+                for concurrency in args.concurrency:
+                    runs: Runs = levels.setdefault(concurrency, {API: [], "asyncpg": []})
+                    for _ in range(args.repeat):
+                        await load(concurrency, 2, searches, api)  # warm-up
+                        http_load = load(concurrency, args.seconds, searches, api)
+                        runs[API].append(await measured(pool, own, http_load, server.pid))
+                        raw_load = load(concurrency, args.seconds, searches, raw)
+                        runs["asyncpg"].append(await measured(pool, own, raw_load))
+                        print(concurrency, table(runs)[-2:], flush=True)
         finally:
             server.terminate()
             server.wait(timeout=10)
         explained = await plans(pool)
     await pool.close()
-    write_report(args, runs, explained, listed)
+    write_report(args, levels, explained, listed)
 
 
 def write_report(
     args: argparse.Namespace,
-    runs: dict[str, list[Result]],
+    levels: dict[int, Runs],
     explained: list[tuple[str, str]],
     listed: int,
 ) -> None:
-    api, raw = runs.values()
-    ratio = median(api, lambda r: r.throughput) / median(raw, lambda r: r.throughput)
+    concurrency = " ".join(str(c) for c in args.concurrency)
     lines = [
         "# Search performance",
         "",
@@ -323,15 +353,17 @@ def write_report(
         "  REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python -m benchmarks.seed_directory",
         "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/alliance_bench_search \\",
         "  REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python -m benchmarks.bench_search"
-        f" --concurrency {args.concurrency} --seconds {args.seconds} --repeat {args.repeat}",
+        f" --concurrency {concurrency} --seconds {args.seconds} --repeat {args.repeat}",
         "```",
         "",
-        f"## Results ({listed:,} listings, concurrency {args.concurrency},"
-        f" {args.seconds}s per run, median of {args.repeat})",
-        "",
-        *table(runs),
-        "",
-        f"API / raw throughput: **{ratio:.2f}**.",
+        f"## Results ({listed:,} listings, {args.seconds}s per run, median of {args.repeat})",
+    ]
+    for level, runs in levels.items():
+        api, raw = runs.values()
+        ratio = median(api, lambda r: r.throughput) / median(raw, lambda r: r.throughput)
+        lines += ["", f"Concurrency {level}:", "", *table(runs), ""]
+        lines.append(f"API / raw throughput at concurrency {level}: **{ratio:.2f}**.")
+    lines += [
         "",
         f"Load average after the run: {os.getloadavg()[0]:.1f}.",
         "",
@@ -348,7 +380,7 @@ def write_report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--repeat", type=int, default=3)
     asyncio.run(run(parser.parse_args()))

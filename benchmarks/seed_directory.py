@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 
 from infra.bootstrap import connect_admin, migrate
-from shared.config import Settings, load_settings
+from shared.config import APP_ROLE, Settings, load_settings
 
 CITIES = {
     "Paris": (48.8566, 2.3522),
@@ -225,6 +225,13 @@ async def seed(settings: Settings, *, seed_value: int = 2026) -> None:
             columns=["tenant_id", "resource_id", "alliance_id"],
         )
         await conn.execute("ANALYZE directory.partners, directory.resources")
+        # Parallel workers cost more than they save for these small scans on two busy cores,
+        # and their CPU would escape the benchmark's per-backend accounting.
+        database = await conn.fetchval("SELECT current_database()")
+        await conn.execute(
+            f'ALTER ROLE {APP_ROLE} IN DATABASE "{database}"'
+            " SET max_parallel_workers_per_gather = 0"
+        )
     finally:
         await conn.close()
 
