@@ -262,7 +262,7 @@ async def test_sweep_expires_reminds_and_completes_then_both_sides_review(
         " ends_at = now() + interval '3 hours' WHERE id = $1",
         UUID(soon["id"]),
     )
-    assert await timers.sweep(app_db) >= 3
+    await timers.sweep(app_db)  # the worker sweeps every second too; either may do it
     await status_becomes(front, customer, done["id"], "completed")
     await status_becomes(front, customer, hold["id"], "expired")
     await timers.sweep(app_db)
