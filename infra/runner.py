@@ -26,7 +26,7 @@ from shared.config import (
 )
 
 log = logging.getLogger("alliance.runner")
-READY_TIMEOUT = 60.0
+READY_TIMEOUT = 120.0
 HTTP_PROCESSES = ("web", *SERVICES)
 
 

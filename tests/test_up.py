@@ -34,7 +34,7 @@ def start_up(data_dir: Path, ports: dict[str, int]) -> subprocess.Popen[bytes]:
     )
 
 
-def wait_ready(front: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> float:
+def wait_ready(front: str, proc: subprocess.Popen[bytes], timeout: float = 150) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         assert proc.poll() is None, "alliance up exited early"
