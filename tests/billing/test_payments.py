@@ -9,8 +9,11 @@ from uuid import UUID
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from services.billing.models import LedgerEntry, LedgerTransaction, Payment, PayoutAccount
 from shared.bus import Bus
+from shared.db import Database
 from tests.billing.helpers import (
     API,
     DECLINED_CARD,
@@ -29,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("balanced_ledger")
 
 
 async def test_paid_request_is_authorised_then_captured_on_acceptance(
-    front: httpx.AsyncClient, bus: Bus, stripe_api: httpx.AsyncClient
+    front: httpx.AsyncClient, bus: Bus, stripe_api: httpx.AsyncClient, app_db: Database
 ) -> None:
     provider, customer = await onboarded(front), await business(front)
     resource = await paid_listing(front, bus, provider, customer)
@@ -55,6 +58,10 @@ async def test_paid_request_is_authorised_then_captured_on_acceptance(
     stranger = await business(front)
     answer = await front.get(f"{API}/bookings/{booking['id']}/payment", headers=stranger.headers)
     expect(answer, 404, "not-found")
+    async with app_db.transaction(tenant_id=stranger.tenant_id) as session:
+        for model in (Payment, LedgerTransaction, LedgerEntry, PayoutAccount):
+            seen = await session.scalar(select(func.count()).select_from(model))
+            assert seen == 0, f"row-level security hides other tenants' {model.__tablename__}"
 
 
 async def test_instant_booking_is_captured_as_soon_as_it_is_authorised(
