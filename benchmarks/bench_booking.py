@@ -32,7 +32,8 @@ from sqlalchemy.engine import make_url
 from infra.bootstrap import connect_admin, migrate
 from services.booking import domain, repository
 from services.booking.handlers import upsert_resource
-from services.booking.routes import availability_of, create_booking
+from services.booking.routes.bookings import create_booking
+from services.booking.routes.resources import availability_of
 from services.booking.schemas import BookingIn
 from shared.auth import Principal
 from shared.availability import Availability, WeeklyRule
@@ -279,6 +280,7 @@ def machine() -> dict[str, str]:
         "CPU": model,
         "Python": sys.version.split()[0],
         "OS": platform.platform(),
+        "load average at start (1/5/15 min)": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
 
 

@@ -1,0 +1,278 @@
+"""Bookings: make one, list mine, move it through its states, its thread and its reviews."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.booking import domain, repository, timers
+from services.booking.models import Booking, Message, Review, outbox
+from services.booking.routes.common import READ, WRITE, acting, aware, booking_out, thread_message
+from services.booking.routes.resources import bookable
+from services.booking.schemas import (
+    BookingIn,
+    BookingOut,
+    BookingPage,
+    DecisionIn,
+    MessageIn,
+    MessageOut,
+    ReviewIn,
+    ReviewOut,
+)
+from shared.auth import Principal
+from shared.bus import Bus
+from shared.db import Database
+from shared.errors import Conflict, Problem
+from shared.events import ReviewPosted
+from shared.outbox import emit
+
+
+async def create_booking(
+    session: AsyncSession, principal: Principal, data: BookingIn, now: datetime
+) -> Booking:
+    """A new booking for the caller's business, holding its units, its note in the thread."""
+    tenant = principal.require_tenant()
+    resource, price = await bookable(session, data.resource_id, tenant, data, now)
+    status = domain.initial_status(free=price.amount == 0, instant=price.instant)
+    booking = Booking(
+        tenant_id=resource.tenant_id,
+        customer_tenant_id=tenant,
+        created_by=principal.user_id,
+        resource_id=resource.resource_id,
+        kind="booking",
+        status=status,
+        starts_at=aware(data.start, "start"),
+        ends_at=aware(data.end, "end"),
+        units=data.units,
+        quantity=data.quantity,
+        amount=price.amount,
+        currency=price.currency,
+        member_price=price.member_price,
+        instant=price.instant,
+        cancellation_policy=price.cancellation_policy,
+        title=resource.title,
+        expires_at=repository.expiry(status, now),
+    )
+    await repository.add_booking(session, booking, resource.capacity)
+    if data.message:
+        session.add(thread_message(booking, principal, tenant, data.message))
+    return booking
+
+
+async def party_change(
+    db: Database,
+    principal: Principal,
+    booking_id: UUID,
+    action: str,
+    message: str,
+    *,
+    provider_only: bool,
+) -> BookingOut:
+    """One party moves a booking on; the note, if any, joins the booking's thread."""
+    tenant = acting(principal, WRITE)
+    async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
+        booking = await repository.booking_of(session, booking_id, tenant, lock=True)
+        if provider_only and booking.tenant_id != tenant:
+            raise Problem(403, "provider-only", f"Only the provider can {action} a booking.")
+        await repository.change(
+            session, booking, action, now=datetime.now(UTC), by=tenant, message=message
+        )
+        if message:
+            session.add(thread_message(booking, principal, tenant, message))
+        return booking_out(booking, tenant)
+
+
+class BookingController(Controller):
+    path = "/bookings"
+    tags = ["bookings"]
+
+    @post("", status_code=201)
+    async def book(
+        self, data: BookingIn, db: Database, bus: Bus, principal: Principal
+    ) -> BookingOut:
+        """Book instantly or send a request; paid bookings first wait for their payment."""
+        tenant = acting(principal, WRITE)
+        async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
+            booking = await create_booking(session, principal, data, datetime.now(UTC))
+        await timers.arm(bus, booking)
+        return booking_out(booking, tenant)
+
+    @get("")
+    async def bookings(
+        self,
+        db: Database,
+        principal: Principal,
+        role: Annotated[str, Parameter(pattern="^(customer|provider)$")] = "customer",
+        status: Annotated[str | None, Parameter(pattern=f"^({'|'.join(domain.STATUSES)})$")] = None,
+        start: Annotated[datetime | None, Parameter(query="from")] = None,
+        end: Annotated[datetime | None, Parameter(query="to")] = None,
+        cursor: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+    ) -> BookingPage:
+        """My bookings as customer or as provider, by start time; pass `next_cursor` on."""
+        tenant = acting(principal, READ)
+        query = repository.bookings_query(
+            tenant, role, status=status, start=start, end=end, cursor=cursor, limit=limit
+        )
+        async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
+            rows = (await session.scalars(query)).all()
+        more = len(rows) == limit
+        return BookingPage(
+            items=[booking_out(b, tenant) for b in rows],
+            next_cursor=repository.encode_cursor(rows[-1]) if more else None,
+        )
+
+    @get("/{booking_id:uuid}")
+    async def booking(self, booking_id: UUID, db: Database, principal: Principal) -> BookingOut:
+        tenant = acting(principal, READ)
+        async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
+            return booking_out(await repository.booking_of(session, booking_id, tenant), tenant)
+
+    @post("/{booking_id:uuid}/accept", status_code=200)
+    async def accept(
+        self, booking_id: UUID, data: DecisionIn, db: Database, principal: Principal
+    ) -> BookingOut:
+        return await party_change(
+            db, principal, booking_id, "accept", data.message, provider_only=True
+        )
+
+    @post("/{booking_id:uuid}/decline", status_code=200)
+    async def decline(
+        self, booking_id: UUID, data: DecisionIn, db: Database, principal: Principal
+    ) -> BookingOut:
+        return await party_change(
+            db, principal, booking_id, "decline", data.message, provider_only=True
+        )
+
+    @post("/{booking_id:uuid}/cancel", status_code=200)
+    async def cancel(
+        self, booking_id: UUID, data: DecisionIn, db: Database, principal: Principal
+    ) -> BookingOut:
+        """Either side; the refund follows the cancellation policy (full if the provider)."""
+        return await party_change(
+            db, principal, booking_id, "cancel", data.message, provider_only=False
+        )
+
+    @get("/{booking_id:uuid}/messages")
+    async def messages(
+        self, booking_id: UUID, db: Database, principal: Principal
+    ) -> list[MessageOut]:
+        tenant = acting(principal, READ)
+        async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
+            await repository.booking_of(session, booking_id, tenant)
+            rows = await session.scalars(
+                select(Message)
+                .where(Message.booking_id == booking_id)
+                .order_by(Message.created_at, Message.id)
+            )
+            return [
+                MessageOut(
+                    id=m.id,
+                    author_tenant_id=m.author_tenant_id,
+                    author_user_id=m.author_user_id,
+                    body=m.body,
+                    created_at=m.created_at,
+                )
+                for m in rows
+            ]
+
+    @post("/{booking_id:uuid}/messages", status_code=201)
+    async def post_message(
+        self, booking_id: UUID, data: MessageIn, db: Database, principal: Principal
+    ) -> MessageOut:
+        tenant = acting(principal, WRITE)
+        async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
+            booking = await repository.booking_of(session, booking_id, tenant)
+            message = thread_message(booking, principal, tenant, data.body)
+            session.add(message)
+            await session.flush()
+            await session.refresh(message)
+            return MessageOut(
+                id=message.id,
+                author_tenant_id=tenant,
+                author_user_id=principal.user_id,
+                body=message.body,
+                created_at=message.created_at,
+            )
+
+    @get("/{booking_id:uuid}/reviews")
+    async def reviews(
+        self, booking_id: UUID, db: Database, principal: Principal
+    ) -> list[ReviewOut]:
+        tenant = acting(principal, READ)
+        async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
+            await repository.booking_of(session, booking_id, tenant)
+            rows = await session.scalars(
+                select(Review).where(Review.booking_id == booking_id).order_by(Review.created_at)
+            )
+            return [review_out(r) for r in rows]
+
+    @post("/{booking_id:uuid}/reviews", status_code=201)
+    async def review(
+        self, booking_id: UUID, data: ReviewIn, db: Database, principal: Principal
+    ) -> ReviewOut:
+        """Once per side, after completion; directory can build ratings from the event."""
+        tenant = acting(principal, WRITE)
+        try:
+            async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
+                booking = await repository.booking_of(session, booking_id, tenant)
+                if booking.status != domain.COMPLETED or booking.kind != "booking":
+                    raise Conflict(
+                        "not-completed",
+                        "Review a booking once it is completed.",
+                        current_status=booking.status,
+                    )
+                by_provider = booking.tenant_id == tenant
+                review = Review(
+                    tenant_id=tenant,
+                    booking_id=booking.id,
+                    subject_tenant_id=booking.customer_tenant_id
+                    if by_provider
+                    else booking.tenant_id,
+                    subject_role="customer" if by_provider else "provider",
+                    resource_id=booking.resource_id,
+                    author_user_id=principal.user_id,
+                    stars=data.stars,
+                    text=data.text,
+                )
+                session.add(review)
+                await session.flush()
+                await session.refresh(review)
+                await emit(
+                    session,
+                    outbox,
+                    ReviewPosted(
+                        review_id=review.id,
+                        booking_id=booking.id,
+                        resource_id=booking.resource_id,
+                        author_tenant_id=tenant,
+                        subject_tenant_id=review.subject_tenant_id,
+                        subject_role=review.subject_role,
+                        stars=review.stars,
+                        text=review.text,
+                    ),
+                    tenant,
+                )
+                return review_out(review)
+        except IntegrityError as exc:
+            raise Conflict("already-reviewed", "This side has already reviewed it.") from exc
+
+
+def review_out(review: Review) -> ReviewOut:
+    return ReviewOut(
+        id=review.id,
+        booking_id=review.booking_id,
+        author_tenant_id=review.tenant_id,
+        subject_tenant_id=review.subject_tenant_id,
+        subject_role=review.subject_role,
+        stars=review.stars,
+        text=review.text,
+        created_at=review.created_at,
+    )

@@ -1,0 +1,80 @@
+"""What every booking route shares: scopes, the caller's business, times, the booking's view."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from uuid import UUID
+
+from services.booking import domain
+from services.booking.models import Booking, Message
+from services.booking.schemas import BookingOut
+from shared.auth import Principal
+from shared.errors import Problem
+
+READ, WRITE = "booking:read", "booking:write"
+
+
+def acting(principal: Principal, scope: str) -> UUID:
+    """The caller's business, if their token may do `scope` here."""
+    if not principal.allows(scope):
+        raise Problem(403, "insufficient-scope", f"This API key lacks the {scope} scope.")
+    return principal.require_tenant()
+
+
+@contextlib.contextmanager
+def invalid_as_problem() -> Iterator[None]:
+    try:
+        yield
+    except domain.InvalidBooking as exc:
+        raise Problem(422, "invalid-booking", str(exc), field=exc.field) from exc
+
+
+def aware(moment: datetime, field: str) -> datetime:
+    if moment.tzinfo is None:
+        raise Problem(422, "invalid-booking", "Give times with a UTC offset.", field=field)
+    return moment.astimezone(UTC)
+
+
+def role_of(booking: Booking, tenant_id: UUID) -> str:
+    return "provider" if booking.tenant_id == tenant_id else "customer"
+
+
+def booking_out(booking: Booking, tenant_id: UUID) -> BookingOut:
+    return BookingOut(
+        id=booking.id,
+        kind=booking.kind,
+        status=booking.status,
+        role=role_of(booking, tenant_id),
+        resource_id=booking.resource_id,
+        title=booking.title,
+        customer_tenant_id=booking.customer_tenant_id,
+        provider_tenant_id=booking.tenant_id,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        units=booking.units,
+        quantity=booking.quantity,
+        amount=booking.amount,
+        currency=booking.currency,
+        member_price=booking.member_price,
+        instant=booking.instant,
+        cancellation_policy=booking.cancellation_policy,
+        expires_at=booking.expires_at,
+        refund_amount=booking.refund_amount,
+        refund_rule=booking.refund_rule,
+        created_at=booking.created_at,
+    )
+
+
+def thread_message(booking: Booking, principal: Principal, tenant: UUID, body: str) -> Message:
+    # TODO(mail): email the other party; booking knows tenants, not people's addresses, so this
+    # waits for accounts to publish a notification contract.
+    return Message(
+        tenant_id=booking.tenant_id,
+        booking_id=booking.id,
+        customer_tenant_id=booking.customer_tenant_id,
+        author_tenant_id=tenant,
+        author_user_id=principal.user_id,
+        body=body,
+    )
