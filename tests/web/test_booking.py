@@ -67,6 +67,11 @@ async def test_customer_finds_books_and_pays_a_friday_evening_kitchen(
     await page.get_by_role("button", name="Search").click()
     await expect(page.get_by_role("link", name=f"{word} kitchen, evenings")).to_be_visible()
     await shot(page, "journey4-search")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await shot(page, "journey4-search-phone")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "nothing overflows a phone's width"
+    await page.set_viewport_size({"width": 1280, "height": 900})
 
     await page.get_by_role("link", name=f"{word} kitchen, evenings").click()
     await expect(page.get_by_role("heading", name="Availability, next 7 days")).to_be_visible()

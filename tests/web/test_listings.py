@@ -88,6 +88,11 @@ async def test_provider_lists_three_kinds_with_photo_hours_and_rules(
     await page.get_by_label("Lead time (days)").fill("3")
     await page.get_by_role("button", name="Save as draft").click()
     await expect(page.locator("h1 .badge")).to_have_text("draft")
+    await page.get_by_role("link", name="Edit").click()
+    await expect(page.get_by_label("Lead time (days)")).to_have_value("3")
+    await page.get_by_label("Price (EUR)").fill("95.50")
+    await page.get_by_role("button", name="Save as draft").click()
+    await expect(page.get_by_text("€95.50 / unit")).to_be_visible()
     await page.get_by_role("button", name="Submit for review").click()
     await expect(page.locator("h1 .badge")).to_have_text("submitted")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 from playwright.async_api import expect
 
 from tests.support import unique
-from tests.web.conftest import PASSWORD, Contexts, shot
+from tests.web.conftest import PASSWORD, Contexts, business, shot
 
 
 async def test_visitor_signs_up_creates_a_business_and_invites_a_teammate(
@@ -58,3 +59,28 @@ async def test_visitor_signs_up_creates_a_business_and_invites_a_teammate(
     await expect(mate.get_by_role("heading", name="Team of Petit Annex")).to_be_visible()
     await expect(mate.get_by_role("cell", name="Marc Dupont")).to_be_visible()
     await expect(mate.get_by_role("cell", name="Nadia Petit")).to_be_visible()
+
+
+async def test_forgotten_password_is_reset_from_the_mailed_link(
+    contexts: Contexts, front: httpx.AsyncClient
+) -> None:
+    person = await business(front, "forgetful")
+    page = await (await contexts()).new_page()
+    await page.goto("/signin")
+    await page.get_by_role("link", name="Forgot your password?").click()
+    await page.get_by_label("Email").fill(person.email)
+    await page.get_by_role("button", name="Send me a link").click()
+    await expect(page.get_by_text("a link to choose a new password is on its way")).to_be_visible()
+
+    await page.goto("/dev/mail")
+    await page.get_by_role("row", name=person.email).get_by_role("link").first.click()
+    link = await page.locator("a[href*='/reset-password']").get_attribute("href")
+    assert link is not None
+    await page.goto(link)
+    await page.get_by_label("New password").fill("another-sturdy-password-7")
+    await page.get_by_role("button", name="Change password").click()
+    await expect(page.get_by_text("Your password is changed")).to_be_visible()
+    await page.get_by_label("Email").fill(person.email)
+    await page.get_by_label("Password").fill("another-sturdy-password-7")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Listings of")).to_be_visible()

@@ -21,7 +21,6 @@ from services.web.pages import (
 def page_routes() -> list[ControllerRouterHandler]:
     return [
         home.home,
-        home.status,
         home.live,
         home.ready,
         auth.signin_form,
@@ -34,6 +33,10 @@ def page_routes() -> list[ControllerRouterHandler]:
         auth.create_business,
         auth.invitation,
         auth.accept_invitation,
+        auth.reset_request_form,
+        auth.reset_request,
+        auth.reset_form,
+        auth.reset,
         team.team,
         team.invite,
         team.revoke,
@@ -82,4 +85,4 @@ def page_routes() -> list[ControllerRouterHandler]:
 
 def dev_routes() -> list[ControllerRouterHandler]:
     """Development helpers, never mounted in production."""
-    return [dev.mailbox, dev.message]
+    return [home.status, dev.mailbox, dev.message]

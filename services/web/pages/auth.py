@@ -84,8 +84,9 @@ def _landing(answer: dict[str, Any]) -> str:
 
 
 @get("/signin")
-async def signin_form(ctx: Ctx, next: str = "") -> Template:
-    return await ctx.page("auth/signin.html", form=Form(values={"next": next}))
+async def signin_form(ctx: Ctx, next: str = "", reset: str = "") -> Template:
+    """`next`: where to go once signed in; `reset=done` after a password reset."""
+    return await ctx.page("auth/signin.html", form=Form(values={"next": next}), reset=reset)
 
 
 @post("/signin")
@@ -189,3 +190,38 @@ async def accept_invitation(ctx: Ctx) -> Template | Redirect:
     if ctx.sid:
         await ctx.sessions.close(ctx.sid)
     return await _signed_in(ctx, answer, "/team")
+
+
+@get("/password-reset")
+async def reset_request_form(ctx: Ctx) -> Template:
+    return await ctx.page("auth/reset_request.html", form=Form(), sent=False)
+
+
+@post("/password-reset")
+async def reset_request(ctx: Ctx) -> Template:
+    """Accounts answers the same whether or not the address has an account."""
+    form = await ctx.form()
+    try:
+        await ctx.post("accounts", "/password-resets", {"email": form.value("email").strip()})
+    except ApiError as exc:
+        form.fail(exc)
+        return await ctx.page("auth/reset_request.html", form=form, sent=False, status=exc.status)
+    return await ctx.page("auth/reset_request.html", form=form, sent=True)
+
+
+@get("/reset-password")
+async def reset_form(ctx: Ctx, token: str = "") -> Template:
+    """The mailed link lands here."""
+    return await ctx.page("auth/reset.html", form=Form(values={"token": token}))
+
+
+@post("/reset-password")
+async def reset(ctx: Ctx) -> Template | Redirect:
+    form = await ctx.form()
+    body = {"token": form.value("token"), "new_password": form.value("new_password")}
+    try:
+        await ctx.post("accounts", "/password-resets/confirm", body)
+    except ApiError as exc:
+        form.fail(exc, {"password": "new_password"}, also=(401,))
+        return await ctx.page("auth/reset.html", form=form, status=exc.status)
+    return see_other("/signin?reset=done")

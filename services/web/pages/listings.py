@@ -250,7 +250,9 @@ async def _after_save(ctx: Ctx, resource_id: str, form: Form) -> Redirect:
         done = "Saved and submitted for review. A moderator will look at it shortly."
         await ctx.act("directory", f"/resources/{resource_id}/submit", done)
     else:
-        await ctx.flash("Saved as a draft.")
+        await ctx.flash(
+            "Saved as a draft." if form.value("action") == "draft" else "Changes saved."
+        )
     return see_other(f"/listings/{resource_id}")
 
 
