@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import stripe
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,16 +88,21 @@ async def open_checkout(session: AsyncSession, event: BookingRequested, _: datet
         await repository.move(session, row, "fail", datetime.now(UTC))
         return
     row.destination = account.stripe_account_id
-    checkout = await gateway().checkout(
-        booking_id=booking.booking_id,
-        provider_id=booking.provider_tenant_id,
-        customer_id=booking.customer_tenant_id,
-        amount=booking.amount,
-        currency=booking.currency,
-        fee=row.fee_amount,
-        destination=account.stripe_account_id,
-        description=f"Booking {booking.booking_id} on {booking.starts_at:%Y-%m-%d %H:%M} UTC",
-    )
+    try:
+        checkout = await gateway().checkout(
+            booking_id=booking.booking_id,
+            provider_id=booking.provider_tenant_id,
+            customer_id=booking.customer_tenant_id,
+            amount=booking.amount,
+            currency=booking.currency,
+            fee=row.fee_amount,
+            destination=account.stripe_account_id,
+            description=f"Booking {booking.booking_id} on {booking.starts_at:%Y-%m-%d %H:%M} UTC",
+        )
+    except stripe.InvalidRequestError as exc:  # Stripe refuses it for good: no use retrying
+        row.last_error = exc.user_message or "Stripe refused this payment."
+        await repository.move(session, row, "fail", datetime.now(UTC))
+        return
     row.checkout_session_id, row.checkout_url = checkout.id, checkout.url
 
 

@@ -189,12 +189,22 @@ async def test_a_declined_card_can_be_retried_with_another(
     assert authorised_now["last_error"] is None
 
 
-async def test_provider_without_payouts_cannot_be_paid(front: httpx.AsyncClient, bus: Bus) -> None:
-    provider, customer = await business(front), await business(front)
-    resource = await paid_listing(front, bus, provider, customer)
+@pytest.mark.parametrize(
+    ("payouts", "price", "reason"),
+    [
+        (False, 2500, "cannot take card payments"),  # no onboarded payout account
+        (True, 10, "Amount must be at least"),  # 0.20 EUR: below what Stripe will charge
+    ],
+)
+async def test_a_booking_that_cannot_be_paid_fails_and_is_cancelled(
+    front: httpx.AsyncClient, bus: Bus, payouts: bool, price: int, reason: str
+) -> None:
+    provider = await onboarded(front) if payouts else await business(front)
+    customer = await business(front)
+    resource = await paid_listing(front, bus, provider, customer, price_amount=price)
     booking = await booked(front, customer, resource, **window(days_ahead(10), 10, 12))
     failed = await payment(front, customer, booking["id"], "failed")
-    assert failed["checkout_url"] is None and "cannot take card payments" in failed["last_error"]
+    assert failed["checkout_url"] is None and reason in failed["last_error"]
     await status_becomes(front, customer, booking["id"], "cancelled")
 
 
