@@ -39,6 +39,7 @@ async def test_free_instant_booking_is_confirmed_then_cancelled_once(
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     again = await front.post(f"{url}/cancel", json={}, headers=customer.headers)
+    expect(await front.post(f"{url}/explode", json={}, headers=customer.headers), 400)
     body = expect(again, 409, "illegal-transition")
     assert body["current_status"] == "cancelled"
 

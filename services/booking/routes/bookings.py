@@ -135,29 +135,19 @@ class BookingController(Controller):
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
             return booking_out(await repository.booking_of(session, booking_id, tenant), tenant)
 
-    @post("/{booking_id:uuid}/accept", status_code=200)
-    async def accept(
-        self, booking_id: UUID, data: DecisionIn, db: Database, principal: Principal
+    @post("/{booking_id:uuid}/{action:str}", status_code=200)
+    async def decide(
+        self,
+        booking_id: UUID,
+        action: Annotated[str, Parameter(pattern="^(accept|decline|cancel)$")],
+        data: DecisionIn,
+        db: Database,
+        principal: Principal,
     ) -> BookingOut:
+        """`accept` or `decline` (the provider), or `cancel` (either side; the refund follows the
+        cancellation policy, in full when the provider cancels). The note joins the thread."""
         return await party_change(
-            db, principal, booking_id, "accept", data.message, provider_only=True
-        )
-
-    @post("/{booking_id:uuid}/decline", status_code=200)
-    async def decline(
-        self, booking_id: UUID, data: DecisionIn, db: Database, principal: Principal
-    ) -> BookingOut:
-        return await party_change(
-            db, principal, booking_id, "decline", data.message, provider_only=True
-        )
-
-    @post("/{booking_id:uuid}/cancel", status_code=200)
-    async def cancel(
-        self, booking_id: UUID, data: DecisionIn, db: Database, principal: Principal
-    ) -> BookingOut:
-        """Either side; the refund follows the cancellation policy (full if the provider)."""
-        return await party_change(
-            db, principal, booking_id, "cancel", data.message, provider_only=False
+            db, principal, booking_id, action, data.message, provider_only=action != "cancel"
         )
 
     @get("/{booking_id:uuid}/messages")
