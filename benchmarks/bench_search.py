@@ -54,12 +54,12 @@ SET_TENANT = (
 Statement = tuple[str, list[Any]]
 
 
-def compiled(statement: ClauseElement) -> Statement:
+def compiled(statement: ClauseElement, values: dict[str, Any] | None = None) -> Statement:
     """SQL and positional parameters exactly as SQLAlchemy hands them to asyncpg."""
     dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
     done = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     assert isinstance(done, SQLCompiler)
-    params = done.construct_params() or {}
+    params = done.construct_params(values) or {}
     return done.string, [params[name] for name in done.positiontup or ()]
 
 
@@ -112,7 +112,7 @@ async def capture(all_params: list[dict[str, Any]]) -> list[Search]:
 async def statements(pool: asyncpg.Pool, params: dict[str, Any]) -> tuple[Statement, ...]:
     """The page and facet statements search builds for these parameters (typos looked up)."""
     typed = search.words(params.get("q", ""))
-    lookup = compiled(search.lookalikes(typed)) if typed else None
+    lookup = compiled(*search.lookalikes(typed)) if typed else None
     found = [(r[0], r[1]) for r in await pool.fetch(lookup[0], *lookup[1])] if lookup else []
     query = search.Query(
         sort="relevance" if typed else "distance",
@@ -124,7 +124,7 @@ async def statements(pool: asyncpg.Pool, params: dict[str, Any]) -> tuple[Statem
             latitude=params["lat"], longitude=params["lon"], radius_km=params["radius_km"]
         ),
     )
-    return compiled(search.page(query, None, 21)), compiled(search.facet_table(query))
+    return compiled(*search.page(query, None, 21)), compiled(*search.facet_table(query))
 
 
 @dataclass

@@ -10,20 +10,28 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
 import msgspec
 from sqlalchemy import (
+    BigInteger,
+    BindParameter,
     CompoundSelect,
+    DateTime,
     Float,
+    Integer,
     Select,
+    String,
+    Uuid,
     and_,
+    bindparam,
     cast,
     exists,
     func,
@@ -91,22 +99,35 @@ class Cursor(msgspec.Struct, frozen=True, array_like=True):
     id: UUID
 
 
+def _text(name: str) -> BindParameter[str]:
+    return bindparam(name, type_=String)
+
+
+def _number(name: str) -> BindParameter[float]:
+    return bindparam(name, type_=Float(53))
+
+
 def words(q: str) -> list[str]:
     """The first words of a query, split and lowercased as the 'simple' text config does."""
     return re.findall(r"\w+", q.lower())[:MAX_WORDS]
 
 
-def lookalikes(typed: Sequence[str]) -> CompoundSelect[tuple[str, str]]:
-    """Per typed word, the known title words closest to it (pg_trgm similarity), best first;
-    a correctly spelt word comes back as itself, first."""
+@functools.lru_cache(maxsize=MAX_WORDS + 1)
+def _lookalikes(count: int) -> CompoundSelect[tuple[str, str]]:
     per_word = [
-        select(literal(word).label("typed"), SearchWord.word)
-        .where(SearchWord.word.op("%")(word))
-        .order_by(func.similarity(SearchWord.word, word).desc())
+        select(_text(f"typed{i}").label("typed"), SearchWord.word)
+        .where(SearchWord.word.op("%")(_text(f"typed{i}")))
+        .order_by(func.similarity(SearchWord.word, _text(f"typed{i}")).desc())
         .limit(LOOKALIKES)
-        for word in typed
+        for i in range(count)
     ]
     return union_all(*(select(s.subquery()) for s in per_word))
+
+
+def lookalikes(typed: Sequence[str]) -> tuple[CompoundSelect[tuple[str, str]], dict[str, str]]:
+    """Per typed word, the known title words closest to it (pg_trgm similarity), best first;
+    a correctly spelt word comes back as itself, first."""
+    return _lookalikes(len(typed)), {f"typed{i}": word for i, word in enumerate(typed)}
 
 
 def alternatives(
@@ -122,6 +143,71 @@ def alternatives(
     )
 
 
+class Shape(NamedTuple):
+    """What a statement looks like, apart from its values: one prepared template per shape."""
+
+    sort: Sort
+    words: tuple[int, ...] | None
+    """Per word of the text query, how many spellings it has; None without text."""
+    kind: bool
+    category: bool
+    min_price: bool
+    max_price: bool
+    free: bool
+    instant: bool
+    alliance_only: bool
+    near: bool
+    radius: bool
+    with_hours: bool
+    tenant: bool
+    alliances: bool
+    after: bool
+
+    @classmethod
+    def of(cls, query: Query, after: Cursor | None = None) -> Shape:
+        near = query.near
+        return cls(
+            sort=query.sort,
+            words=tuple(len(w) for w in query.alternatives) if query.q else None,
+            kind=query.kind is not None,
+            category=query.category_ids is not None,
+            min_price=query.min_price is not None,
+            max_price=query.max_price is not None,
+            free=query.free,
+            instant=query.instant,
+            alliance_only=query.alliance_only,
+            near=near is not None,
+            radius=near is not None and near.radius_km is not None,
+            with_hours=query.with_hours,
+            tenant=query.viewer_tenant is not None,
+            alliances=bool(query.viewer_alliances),
+            after=after is not None,
+        )
+
+
+def values(query: Query, after: Cursor | None = None, size: int = 0) -> dict[str, Any]:
+    """The values a statement's template binds, under the names the builders below use."""
+    bound: dict[str, Any] = {
+        "size": size,
+        "q": query.q,
+        "kind": query.kind,
+        "category_ids": list(query.category_ids or ()),
+        "min_price": query.min_price,
+        "max_price": query.max_price,
+        "tenant": query.viewer_tenant,
+        "alliances": sorted(query.viewer_alliances),
+    }
+    for i, spellings in enumerate(query.alternatives):
+        bound.update({f"w{i}_{j}": word for j, word in enumerate(spellings)})
+    if query.near is not None:
+        bound["lat"], bound["lon"] = query.near.latitude, query.near.longitude
+        bound["cos_lat"] = math.cos(math.radians(query.near.latitude))
+        bound["metres"] = (query.near.radius_km or 0) * 1000
+    if after is not None:
+        bound["after_key"], bound["after_id"] = after.key, after.id
+    return bound
+
+
 def _config() -> ColumnElement[Any]:
     return cast(literal("simple"), REGCONFIG)
 
@@ -134,83 +220,81 @@ def _combine(operator: str, parts: Sequence[ColumnElement[Any]]) -> ColumnElemen
     return result
 
 
-def _tsquery(query: Query) -> ColumnElement[Any]:
+def _tsquery(shape: Shape) -> ColumnElement[Any]:
     """The words as typed (web-search syntax), or each word replaced by any of its lookalikes."""
-    assert query.q, "only text searches have a text query"
-    typed = func.websearch_to_tsquery(_config(), query.q)
-    if not any(len(words) > 1 for words in query.alternatives):
+    assert shape.words is not None, "only text searches have a text query"
+    typed = func.websearch_to_tsquery(_config(), bindparam("q", type_=String))
+    if not any(n > 1 for n in shape.words):
         return typed
     per_word = [
-        _combine("||", [func.plainto_tsquery(_config(), w) for w in words])
-        for words in query.alternatives
+        _combine("||", [func.plainto_tsquery(_config(), _text(f"w{i}_{j}")) for j in range(n)])
+        for i, n in enumerate(shape.words)
     ]
     return typed.op("||")(_combine("&&", per_word))
 
 
-def _distance(near: Near) -> ColumnElement[float]:
+def _distance() -> ColumnElement[float]:
     """Great-circle metres (haversine) on earthdistance's sphere, so it agrees with earth_box.
 
     Plain arithmetic costs a tenth of earth_distance, whose SQL functions run row by row.
     """
     lat, lon = Resource.latitude, Resource.longitude
-    half_lat = func.sin(func.radians(lat - near.latitude) / 2)
-    half_lon = func.sin(func.radians(lon - near.longitude) / 2)
-    here = math.cos(math.radians(near.latitude))
-    h = half_lat * half_lat + here * func.cos(func.radians(lat)) * half_lon * half_lon
+    half_lat = func.sin(func.radians(lat - _number("lat")) / 2)
+    half_lon = func.sin(func.radians(lon - _number("lon")) / 2)
+    h = half_lat * half_lat + _number("cos_lat") * func.cos(func.radians(lat)) * half_lon * half_lon
     return 2 * EARTH_RADIUS_M * func.asin(func.sqrt(func.least(h, 1.0)))
 
 
-def _visible(query: Query) -> ColumnElement[bool]:
+def _visible(shape: Shape) -> ColumnElement[bool]:
     """Public listings, the caller's own, and alliance-only ones shared with its alliances."""
     allowed: list[ColumnElement[bool]] = [Resource.visibility == "public"]
-    if query.viewer_tenant is not None:
-        allowed.append(Resource.tenant_id == query.viewer_tenant)
-    if query.viewer_alliances:
+    if shape.tenant:
+        allowed.append(Resource.tenant_id == bindparam("tenant", type_=Uuid))
+    if shape.alliances:
         allowed.append(
             exists().where(
                 ResourceAlliance.resource_id == Resource.id,
-                ResourceAlliance.alliance_id.in_(sorted(query.viewer_alliances)),
+                ResourceAlliance.alliance_id.in_(bindparam("alliances", expanding=True)),
             )
         )
     return or_(*allowed)
 
 
-def conditions(query: Query, *, facets: bool = False) -> list[ColumnElement[bool]]:
+def conditions(shape: Shape, *, facets: bool = False) -> list[ColumnElement[bool]]:
     """Every filter of the search; for `facets`, all but the kind and category filters."""
     # NOT IN over the few inactive businesses plans as one hashed lookup, whatever the estimates.
     inactive = select(Partner.tenant_id).where(Partner.status != "active")
     where: list[ColumnElement[bool]] = [
         Resource.status == "published",
         Resource.tenant_id.not_in(inactive),
-        _visible(query),
+        _visible(shape),
     ]
-    if query.q:
-        where.append(Resource.search.op("@@")(_tsquery(query)))
-    if query.kind is not None and not facets:
-        where.append(Resource.kind == query.kind)
-    if query.category_ids is not None and not facets:
-        where.append(Resource.category_id.in_(query.category_ids))
-    if query.min_price is not None:
-        where.append(Resource.price_amount >= query.min_price)
-    if query.max_price is not None:
-        where.append(Resource.price_amount <= query.max_price)
-    if query.free:
+    if shape.words is not None:
+        where.append(Resource.search.op("@@")(_tsquery(shape)))
+    if shape.kind and not facets:
+        where.append(Resource.kind == _text("kind"))
+    if shape.category and not facets:
+        where.append(Resource.category_id.in_(bindparam("category_ids", expanding=True)))
+    if shape.min_price:
+        where.append(Resource.price_amount >= bindparam("min_price", type_=BigInteger))
+    if shape.max_price:
+        where.append(Resource.price_amount <= bindparam("max_price", type_=BigInteger))
+    if shape.free:
         where.append(Resource.price_amount == 0)
-    if query.instant:
+    if shape.instant:
         where.append(Resource.rules["instant_book"].astext == "true")
-    if query.alliance_only:
+    if shape.alliance_only:
         where.append(Resource.visibility == "alliance")
-    if query.near is not None and query.near.radius_km is not None:
-        metres = query.near.radius_km * 1000
-        where += [Resource.latitude.is_not(None), _distance(query.near) <= metres]
-        if not query.q:
+    if shape.radius:
+        where += [Resource.latitude.is_not(None), _distance() <= _number("metres")]
+        if shape.words is None:
             # The box uses the GiST index ix_resources_earth. With words, the text index finds
             # fewer rows than a city-wide box, but the planner rates every box as very
             # selective (a fixed estimate) and would pick it, so it is left out then.
-            here = func.ll_to_earth(query.near.latitude, query.near.longitude)
+            here = func.ll_to_earth(_number("lat"), _number("lon"))
             there = func.ll_to_earth(Resource.latitude, Resource.longitude)
-            where.append(func.earth_box(here, metres).op("@>")(there))
-    if query.with_hours:
+            where.append(func.earth_box(here, _number("metres")).op("@>")(there))
+    if shape.with_hours:
         extra_opening = Resource.availability["exceptions"].contains([{"closed": False}])
         where.append(
             or_(func.jsonb_array_length(Resource.availability["weekly"]) > 0, extra_opening)
@@ -218,35 +302,41 @@ def conditions(query: Query, *, facets: bool = False) -> list[ColumnElement[bool
     return where
 
 
-def sort_key(query: Query) -> ColumnElement[Any]:
+KEY_TYPES: dict[str, Any] = {
+    "relevance": Float(53),
+    "distance": Float(53),
+    "price": BigInteger(),
+    "newest": DateTime(timezone=True),
+}
+
+
+def sort_key(shape: Shape) -> ColumnElement[Any]:
     """The value a sort orders by, as double precision so cursor comparisons are exact."""
-    if query.sort == "relevance":
-        return cast(func.ts_rank(Resource.search, _tsquery(query)), Float(53))
-    if query.sort == "distance":
-        assert query.near is not None, "distance needs a point to measure from"
+    if shape.sort == "relevance":
+        return cast(func.ts_rank(Resource.search, _tsquery(shape)), Float(53))
+    if shape.sort == "distance":
+        assert shape.near, "distance needs a point to measure from"
         # Listings without a location come last rather than disappearing.
-        return func.coalesce(_distance(query.near), literal(float("inf"), Float(53)))
-    if query.sort == "price":
+        return func.coalesce(_distance(), literal(float("inf"), Float(53)))
+    if shape.sort == "price":
         return Resource.price_amount.expression
     return Resource.published_at.expression
 
 
-def page(query: Query, after: Cursor | None, size: int) -> Select[tuple[Resource, Any]]:
-    """Up to `size` listings after the cursor, in the sort's order; never OFFSET.
-
-    The inner query sorts narrow (id, key) rows; only the page's rows are then read whole.
-    """
-    key = sort_key(query)
-    descending = DESCENDING[query.sort]
-    inner = select(Resource.id, key.label("sort_key")).where(*conditions(query))
-    if after is not None:
-        beyond = key < after.key if descending else key > after.key
+@functools.lru_cache(maxsize=512)
+def _page(shape: Shape) -> Select[tuple[Resource, Any]]:
+    key = sort_key(shape)
+    descending = DESCENDING[shape.sort]
+    inner = select(Resource.id, key.label("sort_key")).where(*conditions(shape))
+    if shape.after:
+        after_key = bindparam("after_key", type_=KEY_TYPES[shape.sort])
+        after_id = bindparam("after_id", type_=Uuid)
+        beyond = key < after_key if descending else key > after_key
         # The plain bound is redundant but lets an index on the key start at the cursor.
-        bound = key <= after.key if descending else key >= after.key
-        inner = inner.where(bound, or_(beyond, and_(key == after.key, Resource.id > after.id)))
-    found = (
-        inner.order_by(key.desc() if descending else key.asc(), Resource.id).limit(size).subquery()
-    )
+        bound = key <= after_key if descending else key >= after_key
+        inner = inner.where(bound, or_(beyond, and_(key == after_key, Resource.id > after_id)))
+    order = key.desc() if descending else key.asc()
+    found = inner.order_by(order, Resource.id).limit(bindparam("size", type_=Integer)).subquery()
     return (
         select(Resource, found.c.sort_key)
         .join(found, found.c.id == Resource.id)
@@ -255,16 +345,34 @@ def page(query: Query, after: Cursor | None, size: int) -> Select[tuple[Resource
     )
 
 
-def facet_table(query: Query) -> Select[tuple[str, int | None, int]]:
+Statement = tuple[Select[Any], dict[str, Any]]
+
+
+def page(query: Query, after: Cursor | None, size: int) -> Statement:
+    """Up to `size` listings after the cursor, in the sort's order; never OFFSET.
+
+    The inner query sorts narrow (id, key) rows; only the page's rows are then read whole.
+    Statements are templates cached per shape (building one costs more than running it for
+    a small page), executed with `values`.
+    """
+    return _page(Shape.of(query, after)), values(query, after, size)
+
+
+@functools.lru_cache(maxsize=512)
+def _facet_table(shape: Shape) -> Select[tuple[str, int | None, int]]:
+    return (
+        select(Resource.kind, Resource.category_id, func.count())
+        .where(*conditions(shape, facets=True))
+        .group_by(Resource.kind, Resource.category_id)
+    )
+
+
+def facet_table(query: Query) -> Statement:
     """Listings per (kind, category) for the search without its kind and category filters.
 
     One scan gives both facets: each is this table with the other facet's filter applied.
     """
-    return (
-        select(Resource.kind, Resource.category_id, func.count())
-        .where(*conditions(query, facets=True))
-        .group_by(Resource.kind, Resource.category_id)
-    )
+    return _facet_table(Shape.of(query)), values(query)
 
 
 def facets(

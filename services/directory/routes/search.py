@@ -92,7 +92,7 @@ async def _page(
     batch = limit + 1 if window is None else max(4 * limit, 50)
     budget = SCAN_BUDGET
     while True:
-        rows = (await session.execute(search.page(query, after, batch))).tuples().all()
+        rows = (await session.execute(*search.page(query, after, batch))).tuples().all()
         for resource, key in rows:
             if len(kept) == limit:
                 last, last_key = kept[-1]
@@ -108,7 +108,7 @@ async def _page(
 
 
 async def _facets(session: AsyncSession, query: search.Query) -> dict[str, dict[str, int]]:
-    table = (await session.execute(search.facet_table(query))).tuples().all()
+    table = (await session.execute(*search.facet_table(query))).tuples().all()
     tree = (await session.execute(select(Category.id, Category.parent_id, Category.slug))).all()
     return search.facets(
         query, table, parents={c.id: c.parent_id for c in tree}, slugs={c.id: c.slug for c in tree}
@@ -162,7 +162,7 @@ class SearchController(Controller):
             typed = search.words(words) if words else []
             found: Sequence[tuple[str, str]] = []
             if typed:
-                found = (await session.execute(search.lookalikes(typed))).tuples().all()
+                found = (await session.execute(*search.lookalikes(typed))).tuples().all()
             query = search.Query(
                 sort=order,
                 q=words,
