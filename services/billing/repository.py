@@ -57,10 +57,14 @@ async def party_payment(session: AsyncSession, booking_id: UUID, tenant_id: UUID
     return found
 
 
-async def payout_account(session: AsyncSession, tenant_id: UUID) -> PayoutAccount | None:
-    found: PayoutAccount | None = await session.scalar(
-        select(PayoutAccount).where(PayoutAccount.tenant_id == tenant_id)
-    )
+async def payout_account(
+    session: AsyncSession, tenant_id: UUID, *, lock: bool = False
+) -> PayoutAccount | None:
+    """Locked when about to change, so two reports of the same news announce it once."""
+    query = select(PayoutAccount).where(PayoutAccount.tenant_id == tenant_id)
+    if lock:
+        query = query.with_for_update()
+    found: PayoutAccount | None = await session.scalar(query)
     return found
 
 

@@ -149,7 +149,7 @@ async def account(session: AsyncSession, account_id: str) -> PayoutAccount | Non
     if tenant is None:
         return None
     await repository.act_for(session, UUID(tenant))
-    row = await repository.payout_account(session, UUID(tenant))
+    row = await repository.payout_account(session, UUID(tenant), lock=True)
     if row is None or row.stripe_account_id != fresh.id:
         return None
     await apply_account(session, row, fresh)

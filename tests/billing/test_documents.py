@@ -95,7 +95,9 @@ async def test_receipt_statement_and_admin_views_after_a_partial_refund(
     expect(await front.get(f"{API}/admin/revenue", headers=moderator.headers), 403)
 
 
-async def test_payout_onboarding_reports_its_status(front: httpx.AsyncClient) -> None:
+async def test_payout_onboarding_reports_its_status(
+    front: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
     provider = await business(front)
     before = expect(await front.get(f"{API}/payout-account", headers=provider.headers), 200)
     assert before["connected"] is False and before["charges_enabled"] is False
@@ -112,6 +114,13 @@ async def test_payout_onboarding_reports_its_status(front: httpx.AsyncClient) ->
     status = expect(await front.get(f"{API}/payout-account", headers=done.headers), 200)
     assert status["details_submitted"] and status["payouts_enabled"]
     assert status["requirements_due"] == []
+    announced = await owner_conn.fetch(
+        "SELECT envelope->'payload' AS payload FROM billing.outbox"
+        " WHERE type = 'payout_account.updated.v1' AND tenant_id = $1",
+        done.tenant_id,
+    )
+    assert len(announced) == 1, "announced once, however many times Stripe or the page said so"
+    assert '"charges_enabled": true' in announced[0]["payload"]
 
 
 async def test_pro_plan_lowers_the_fee_of_later_bookings_until_it_ends(

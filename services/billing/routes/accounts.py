@@ -55,7 +55,7 @@ class PayoutController(Controller):
         """Where onboarding stands, fresh from Stripe while anything is still missing."""
         tenant = member(principal)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
-            row = await repository.payout_account(session, tenant)
+            row = await repository.payout_account(session, tenant, lock=True)
             if row is not None and not (row.charges_enabled and row.payouts_enabled):
                 await sync.apply_account(
                     session, row, await gateway().account(row.stripe_account_id)
@@ -69,7 +69,7 @@ class PayoutController(Controller):
         """Create the Express account on first use and hand out a fresh onboarding link."""
         tenant = manager(principal)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
-            row = await repository.payout_account(session, tenant)
+            row = await repository.payout_account(session, tenant, lock=True)
             if row is None:
                 row = await self._connect(session, tenant)
             url = await gateway().onboarding_link(row.stripe_account_id)
