@@ -17,17 +17,20 @@ def exponent(currency: str) -> int:
 
 
 def money(amount: int | None, currency: str) -> str:
-    """2500, "EUR" → "€25.00"; 0 reads as "Free"."""
+    """2500, "EUR" → "€25.00"."""
     if amount is None:
         return ""
-    if amount == 0:
-        return "Free"
     code = currency.upper()
     places = exponent(code)
     value = Decimal(amount).scaleb(-places)
     text = f"{value:,.{places}f}"
     symbol = SYMBOLS.get(code)
     return f"{symbol}{text}" if symbol else f"{text} {code}"
+
+
+def price(amount: int, currency: str) -> str:
+    """A listing's price: money, or "Free" for lending at no charge."""
+    return "Free" if amount == 0 else money(amount, currency)
 
 
 def minor_units(text: str, currency: str) -> int:
@@ -83,6 +86,7 @@ def merged(query: dict[str, str], **changes: str) -> dict[str, str]:
 
 FILTERS = {
     "money": money,
+    "price": price,
     "major": major,
     "when": when,
     "local": local,

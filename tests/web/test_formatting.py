@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.web.formatting import duration, minor_units, money, when
+from services.web.formatting import duration, minor_units, money, price, when
 
 
 @pytest.mark.parametrize(
@@ -15,11 +15,16 @@ from services.web.formatting import duration, minor_units, money, when
         (1500, "JPY", "¥1,500"),
         (999, "SEK", "SEK 9.99"),
         (1050, "NOK", "10.50 NOK"),
-        (0, "EUR", "Free"),
+        (0, "EUR", "€0.00"),
     ],
 )
 def test_money_reads_in_the_currencys_format(amount: int, currency: str, shown: str) -> None:
     assert money(amount, currency) == shown
+
+
+def test_free_listings_say_so() -> None:
+    assert price(0, "EUR") == "Free"
+    assert price(1500, "EUR") == "€15.00"
 
 
 def test_typed_amounts_become_minor_units() -> None:

@@ -19,8 +19,8 @@ from services.web.places import PLACES, locate
 DEFAULT_ZONE = "Europe/Paris"
 """Where visitors' searches are read when we do not know their business's zone."""
 AHEAD = timedelta(days=7)
-SEARCH_FIELDS = ("q", "kind", "category", "near", "radius_km", "day", "from", "to", "sort",
-                 "free", "instant", "alliance_only")  # fmt: skip
+SEARCH_FIELDS = ("q", "kind", "category", "near", "lat", "lon", "radius_km", "day", "from", "to",
+                 "sort", "free", "instant", "alliance_only")  # fmt: skip
 
 
 def _window(day: str, start: str, end: str, zone: str) -> tuple[str, str] | None:
@@ -44,12 +44,15 @@ def search_params(values: dict[str, str], zone: str, form: Form) -> dict[str, An
     for flag in ("free", "instant", "alliance_only"):
         if values.get(flag):
             params[flag] = "true"
+    at: tuple[float | str, float | str] | None = None
     if near := values.get("near", "").strip():
         at = locate(near)
         if at is None:
             form.errors["near"] = "Choose a place from the list."
-        else:
-            params |= {"lat": at[0], "lon": at[1], "radius_km": values.get("radius_km") or 25}
+    elif values.get("lat") and values.get("lon"):
+        at = (values["lat"], values["lon"])  # "Use my location"; the API checks the range
+    if at is not None:
+        params |= {"lat": at[0], "lon": at[1], "radius_km": values.get("radius_km") or 25}
     try:
         window = _window(values.get("day", ""), values.get("from", ""), values.get("to", ""), zone)
     except ValueError:

@@ -227,19 +227,38 @@ async def create_listing(ctx: Ctx) -> Template | Redirect:
     if kind not in KINDS:
         raise NotFoundException()
     body = listing_body(kind, form, lists, viewer)
-    open_days = {int(d) for d in lists.get("open", [])}
+    saved = await _save(ctx, form, "POST", "/resources", body)
+    if saved is None:
+        return await _again(ctx, kind, form, lists)
+    return await _after_save(ctx, saved["id"], form)
+
+
+async def _again(
+    ctx: Ctx,
+    kind: str,
+    form: Form,
+    lists: dict[str, list[Any]],
+    resource: dict[str, Any] | None = None,
+) -> Template:
+    """The form as submitted, with its errors, ticked days and chosen alliances kept."""
+    days = {int(d) for d in lists.get("open", [])}
+    chosen = lists.get("alliances", [])
+    return await _form_page(ctx, kind, form, days, resource=resource, chosen=chosen, status=422)
+
+
+async def _save(
+    ctx: Ctx, form: Form, method: str, path: str, body: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The stored listing, or None with the form's errors set (ours or the directory's)."""
     if form.errors:
-        return await _form_page(
-            ctx, kind, form, open_days, chosen=lists.get("alliances"), status=422
-        )
+        form.message = "Please correct the fields below."
+        return None
     try:
-        created = await ctx.post("directory", "/resources", body)
+        saved: dict[str, Any] = await ctx.call(method, "directory", path, json=body)
     except ApiError as exc:
         form.fail(exc, FIELD_NAMES)
-        return await _form_page(
-            ctx, kind, form, open_days, chosen=lists.get("alliances"), status=exc.status
-        )
-    return await _after_save(ctx, created["id"], form)
+        return None
+    return saved
 
 
 async def _after_save(ctx: Ctx, resource_id: str, form: Form) -> Redirect:
@@ -256,49 +275,37 @@ async def _after_save(ctx: Ctx, resource_id: str, form: Form) -> Redirect:
     return see_other(f"/listings/{resource_id}")
 
 
-@get("/listings/{resource_id:uuid}")
-async def listing(ctx: Ctx, resource_id: UUID) -> Template:
+async def _own(ctx: Ctx, resource_id: UUID) -> dict[str, Any]:
+    """One of the active business's listings; others' (even public ones) are not found here."""
     viewer = ctx.require()
-    resource = await ctx.get("directory", f"/resources/{resource_id}")
+    resource: dict[str, Any] = await ctx.get("directory", f"/resources/{resource_id}")
     if resource["tenant_id"] != viewer.tenant_id:
         raise NotFoundException()
+    return resource
+
+
+@get("/listings/{resource_id:uuid}")
+async def listing(ctx: Ctx, resource_id: UUID) -> Template:
+    resource = await _own(ctx, resource_id)
     return await ctx.page("listings/show.html", r=resource, kinds=KINDS, days=DAYS)
 
 
 @get("/listings/{resource_id:uuid}/edit")
 async def edit_listing(ctx: Ctx, resource_id: UUID) -> Template:
-    viewer = ctx.require()
-    resource = await ctx.get("directory", f"/resources/{resource_id}")
-    if resource["tenant_id"] != viewer.tenant_id:
-        raise NotFoundException()
+    resource = await _own(ctx, resource_id)
     form, open_days = form_of(resource)
     return await _form_page(ctx, resource["kind"], form, open_days, resource=resource)
 
 
 @post("/listings/{resource_id:uuid}/edit")
 async def save_listing(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
-    viewer = ctx.require()
-    resource = await ctx.get("directory", f"/resources/{resource_id}")
+    viewer, resource = ctx.require(), await _own(ctx, resource_id)
     form, lists = await ctx.form(), await ctx.form_lists()
     body = listing_body(resource["kind"], form, lists, viewer)
     for fixed in ("kind", "currency"):
         body.pop(fixed)
-    open_days = {int(d) for d in lists.get("open", [])}
-    try:
-        if form.errors:
-            raise ApiError(422, {"detail": "Please correct the fields below."})
-        await ctx.call("PATCH", "directory", f"/resources/{resource_id}", json=body)
-    except ApiError as exc:
-        form.fail(exc, FIELD_NAMES)
-        return await _form_page(
-            ctx,
-            resource["kind"],
-            form,
-            open_days,
-            resource=resource,
-            chosen=lists.get("alliances"),
-            status=exc.status,
-        )
+    if await _save(ctx, form, "PATCH", f"/resources/{resource_id}", body) is None:
+        return await _again(ctx, resource["kind"], form, lists, resource)
     return await _after_save(ctx, str(resource_id), form)
 
 

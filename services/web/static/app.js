@@ -26,6 +26,14 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// Links that leave for a slow page (the payment provider) say so while it loads.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-busy]");
+  if (!link) return;
+  link.setAttribute("aria-busy", "true");
+  link.textContent = link.dataset.busy;
+});
+
 // "Use my location" on the search form fills latitude and longitude.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-geolocate]");
