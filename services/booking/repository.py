@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Select, and_, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import (
+    Exists,
+    Select,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from services.booking import domain
 from services.booking.config import booking_settings
@@ -68,41 +83,46 @@ async def listed_resource(session: AsyncSession, resource_id: UUID) -> ResourceS
     return msgspec.convert(row.snapshot, ResourceSnapshot)
 
 
-async def suspended(session: AsyncSession, tenant_ids: Sequence[UUID]) -> bool:
-    found = await session.scalar(
-        select(func.count())
-        .select_from(Tenant)
-        .where(Tenant.tenant_id.in_(tenant_ids), Tenant.suspended)
+class View(NamedTuple):
+    """A resource as one tenant sees it."""
+
+    resource: ResourceSnapshot
+    member: bool
+    """The tenant shares one of the resource's alliances: member prices, alliance listings."""
+    tenant_suspended: bool
+
+
+def _suspended(tenant: InstrumentedAttribute[UUID] | UUID) -> Exists:
+    return exists().where(Tenant.tenant_id == tenant, Tenant.suspended)
+
+
+async def visible_resource(session: AsyncSession, resource_id: UUID, tenant_id: UUID) -> View:
+    """The resource if the tenant may see it, in one query; alliance-only to outsiders, unlisted
+    and suspended providers' resources are 404."""
+    alliance_ids = select(
+        func.jsonb_array_elements_text(Resource.snapshot["alliance_ids"])
+    ).scalar_subquery()
+    member = exists().where(
+        AllianceMember.tenant_id == tenant_id,
+        AllianceMember.status == "member",
+        cast(AllianceMember.alliance_id, String).in_(alliance_ids),
     )
-    return bool(found)
-
-
-async def is_member(session: AsyncSession, tenant_id: UUID, alliance_ids: Sequence[UUID]) -> bool:
-    if not alliance_ids:
-        return False
-    found = await session.scalar(
-        select(func.count())
-        .select_from(AllianceMember)
-        .where(
-            AllianceMember.tenant_id == tenant_id,
-            AllianceMember.alliance_id.in_(alliance_ids),
-            AllianceMember.status == "member",
+    row = (
+        await session.execute(
+            select(
+                Resource.snapshot,
+                _suspended(Resource.tenant_id).label("provider_suspended"),
+                _suspended(tenant_id).label("tenant_suspended"),
+                member.label("member"),
+            ).where(Resource.id == resource_id, Resource.listed)
         )
-    )
-    return bool(found)
-
-
-async def visible_resource(
-    session: AsyncSession, resource_id: UUID, tenant_id: UUID
-) -> tuple[ResourceSnapshot, bool]:
-    """A resource the tenant may see, and whether it gets member prices; alliance-only is 404."""
-    resource = await listed_resource(session, resource_id)
-    member = await is_member(session, tenant_id, resource.alliance_ids)
-    if resource.visibility == "alliance" and not member and resource.tenant_id != tenant_id:
+    ).first()
+    if row is None or row.provider_suspended:
         raise NotFound("resource")
-    if await suspended(session, [resource.tenant_id]):
+    resource = msgspec.convert(row.snapshot, ResourceSnapshot)
+    if resource.visibility == "alliance" and not row.member and resource.tenant_id != tenant_id:
         raise NotFound("resource")
-    return resource, member
+    return View(resource, row.member, row.tenant_suspended)
 
 
 # Occupancy --------------------------------------------------------------------------------------

@@ -33,10 +33,10 @@ async def bookable(
     session: AsyncSession, resource_id: UUID, tenant_id: UUID, window: WindowIn, now: datetime
 ) -> tuple[ResourceSnapshot, domain.Quote]:
     """The resource and its price, once every rule about who may book what, when, holds."""
-    resource, member = await repository.visible_resource(session, resource_id, tenant_id)
+    resource, member, suspended = await repository.visible_resource(session, resource_id, tenant_id)
     if resource.tenant_id == tenant_id:
         raise Problem(403, "own-resource", "A business cannot book its own resources.")
-    if await repository.suspended(session, [tenant_id]):
+    if suspended:
         raise Problem(403, "tenant-suspended", "A suspended business cannot book.")
     start, end = aware(window.start, "start"), aware(window.end, "end")
     with invalid_as_problem():
@@ -49,7 +49,7 @@ async def bookable(
 async def availability_of(
     session: AsyncSession, resource_id: UUID, tenant_id: UUID, start: datetime, end: datetime
 ) -> AvailabilityOut:
-    resource, _ = await repository.visible_resource(session, resource_id, tenant_id)
+    resource = (await repository.visible_resource(session, resource_id, tenant_id)).resource
     held = await repository.occupancy(session, resource_id, start, end)
     slots = domain.free_slots(
         resource.availability,
