@@ -162,16 +162,7 @@ class BookingController(Controller):
                 .where(Message.booking_id == booking_id)
                 .order_by(Message.created_at, Message.id)
             )
-            return [
-                MessageOut(
-                    id=m.id,
-                    author_tenant_id=m.author_tenant_id,
-                    author_user_id=m.author_user_id,
-                    body=m.body,
-                    created_at=m.created_at,
-                )
-                for m in rows
-            ]
+            return [message_out(m) for m in rows]
 
     @post("/{booking_id:uuid}/messages", status_code=201)
     async def post_message(
@@ -183,14 +174,7 @@ class BookingController(Controller):
             message = thread_message(booking, principal, tenant, data.body)
             session.add(message)
             await session.flush()
-            await session.refresh(message)
-            return MessageOut(
-                id=message.id,
-                author_tenant_id=tenant,
-                author_user_id=principal.user_id,
-                body=message.body,
-                created_at=message.created_at,
-            )
+            return message_out(message)
 
     @get("/{booking_id:uuid}/reviews")
     async def reviews(
@@ -234,7 +218,6 @@ class BookingController(Controller):
                 )
                 session.add(review)
                 await session.flush()
-                await session.refresh(review)
                 await emit(
                     session,
                     outbox,
@@ -253,6 +236,16 @@ class BookingController(Controller):
                 return review_out(review)
         except IntegrityError as exc:
             raise Conflict("already-reviewed", "This side has already reviewed it.") from exc
+
+
+def message_out(message: Message) -> MessageOut:
+    return MessageOut(
+        id=message.id,
+        author_tenant_id=message.author_tenant_id,
+        author_user_id=message.author_user_id,
+        body=message.body,
+        created_at=message.created_at,
+    )
 
 
 def review_out(review: Review) -> ReviewOut:

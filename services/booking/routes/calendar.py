@@ -62,7 +62,6 @@ class CalendarController(Controller):
             )
             session.add(feed)
             await session.flush()
-            await session.refresh(feed)
         return feed_out(feed, f"{settings.service_url('web')}{FEED_PATH}{token}.ics")
 
     @get("/calendar-feeds")
