@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import httpx
 
-from tests.directory.conftest import API, Actor, business, published
+from tests.directory.conftest import API, Actor, business, listing, published
 from tests.directory.test_alliances import alliance_of
 from tests.support import eventually, expect, unique
 
@@ -63,6 +64,25 @@ async def test_title_matches_rank_first_and_typos_still_find_listings(
     assert ids(await search(front, q=word)) == [in_title["id"], in_description["id"]]
     assert ids(await search(front, q=f"kichen {word}")) == [in_title["id"]]
     assert ids(await search(front, q=f"kitchen {word}")) == [in_title["id"]]
+
+
+async def test_only_live_titles_teach_search_their_words(
+    front: httpx.AsyncClient, moderator: Actor, owner_conn: asyncpg.Connection
+) -> None:
+    owner = await business(front)
+    word = token()
+    draft = expect(
+        await front.post(
+            f"{API}/resources", json=listing(title=f"Secret {word}"), headers=owner.headers
+        ),
+        201,
+    )
+    known = "SELECT count(*) FROM directory.search_words WHERE word = $1"
+    assert await owner_conn.fetchval(known, word) == 0
+    expect(await front.post(f"{API}/resources/{draft['id']}/submit", headers=owner.headers), 200)
+    approve = f"{API}/moderation/resources/{draft['id']}/approve"
+    expect(await front.post(approve, headers=moderator.headers), 200)
+    assert await owner_conn.fetchval(known, word) == 1
 
 
 async def test_filters_radius_distance_and_facets(
