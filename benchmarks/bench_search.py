@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,8 @@ from typing import Any
 import asyncpg
 import httpx
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event
+from sqlalchemy import CompoundSelect, Select, event
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from benchmarks.seed_directory import CATEGORIES, CITIES
@@ -51,15 +50,19 @@ SET_TENANT = (
     "SELECT set_config('app.tenant_id', '', true), set_config('app.user_id', '', true),"
     " set_config('app.staff', '', true)"
 )
-Statement = tuple[str, list[Any]]
 
 
-def compiled(statement: ClauseElement, values: dict[str, Any] | None = None) -> Statement:
-    """SQL and positional parameters exactly as SQLAlchemy hands them to asyncpg."""
+Raw = tuple[str, list[Any]]
+
+
+def asyncpg_sql(statement: Select[Any] | CompoundSelect[Any], values: Mapping[str, Any]) -> Raw:
+    """The SQL and positional arguments SQLAlchemy sends asyncpg for a statement."""
     dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
-    done = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    done = statement.params(values).compile(
+        dialect=dialect, compile_kwargs={"render_postcompile": True}
+    )
     assert isinstance(done, SQLCompiler)
-    params = done.construct_params(values) or {}
+    params = done.construct_params() or {}
     return done.string, [params[name] for name in done.positiontup or ()]
 
 
@@ -67,7 +70,7 @@ def compiled(statement: ClauseElement, values: dict[str, Any] | None = None) -> 
 class Search:
     params: dict[str, Any]
     """The HTTP query string."""
-    sent: tuple[Statement, ...]
+    sent: tuple[Raw, ...]
     """Every statement the endpoint sent PostgreSQL for it, recorded from the real handler."""
 
 
@@ -92,7 +95,7 @@ def mix(rng: random.Random, count: int) -> list[dict[str, Any]]:
 async def capture(all_params: list[dict[str, Any]]) -> list[Search]:
     """Run each search once through the app in this process and record what it sends."""
     app = create_app()
-    sent: list[Statement] = []
+    sent: list[Raw] = []
 
     def record(*args: Any) -> None:
         _conn, _cursor, statement, parameters, _context, _many = args
@@ -109,10 +112,10 @@ async def capture(all_params: list[dict[str, Any]]) -> list[Search]:
     return searches
 
 
-async def statements(pool: asyncpg.Pool, params: dict[str, Any]) -> tuple[Statement, ...]:
+async def statements(pool: asyncpg.Pool, params: dict[str, Any]) -> tuple[Raw, ...]:
     """The page and facet statements search builds for these parameters (typos looked up)."""
     typed = search.words(params.get("q", ""))
-    lookup = compiled(*search.lookalikes(typed)) if typed else None
+    lookup = asyncpg_sql(*search.lookalikes(typed)) if typed else None
     found = [(r[0], r[1]) for r in await pool.fetch(lookup[0], *lookup[1])] if lookup else []
     query = search.Query(
         sort="relevance" if typed else "distance",
@@ -124,7 +127,10 @@ async def statements(pool: asyncpg.Pool, params: dict[str, Any]) -> tuple[Statem
             latitude=params["lat"], longitude=params["lon"], radius_km=params["radius_km"]
         ),
     )
-    return compiled(*search.page(query, None, 21)), compiled(*search.facet_table(query))
+    return (
+        asyncpg_sql(*search.page(query, None, 21)),
+        asyncpg_sql(*search.facet_table(query)),
+    )
 
 
 @dataclass

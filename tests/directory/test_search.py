@@ -246,6 +246,23 @@ async def test_cursor_pages_are_stable_over_price_ties_and_new_listings(
     assert [r["id"] for p in ranked for r in p["results"]] == sorted(m["id"] for m in everything)
 
 
+async def test_search_operators_are_leakproof_so_rls_lets_them_use_indexes(
+    owner_conn: asyncpg.Connection,
+) -> None:
+    """Under row-level security only LEAKPROOF operators become index conditions: without
+    the mark of migration 06f2e083f738 every search reads the whole table."""
+    marked = await owner_conn.fetch(
+        "SELECT oid::regprocedure::text AS name FROM pg_proc WHERE proleakproof"
+        " AND proname IN ('ts_match_vq', 'cube_contains', 'cube_contained', 'll_to_earth')"
+    )
+    assert sorted(r["name"] for r in marked) == [
+        "cube_contained(cube,cube)",
+        "cube_contains(cube,cube)",
+        "ll_to_earth(double precision,double precision)",
+        "ts_match_vq(tsvector,tsquery)",
+    ]
+
+
 async def test_bad_input_is_refused_with_problems(front: httpx.AsyncClient) -> None:
     async def refused(status: int, slug: str, **params: Any) -> None:
         expect(await front.get(f"{API}/search", params=params), status, slug)
