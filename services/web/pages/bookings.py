@@ -3,17 +3,15 @@ reviews, and the private calendar feed."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from litestar import get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
-from services.web.pages.browse import resource_page
+from services.web.pages.browse import local_window, resource_page
 from services.web.pages.common import Ctx, Form, see_other
 
 DECISIONS = {
@@ -24,27 +22,18 @@ DECISIONS = {
 BOOKING_FIELDS = {"start": "start", "end": "end", "units": "units", "quantity": "quantity"}
 
 
-def _local_window(form: Form, zone: str) -> tuple[str, str] | None:
-    """The form's day and times in the resource's zone, as ISO times with offsets."""
-    try:
-        day = date.fromisoformat(form.value("day"))
-        start = datetime.combine(day, time.fromisoformat(form.value("start")), ZoneInfo(zone))
-        end = datetime.combine(day, time.fromisoformat(form.value("end")), ZoneInfo(zone))
-    except ValueError:
-        form.errors["day"] = "Choose a day and the start and end times."
-        return None
-    if end <= start:
-        end += timedelta(days=1)  # an evening that runs past midnight
-    return start.isoformat(), end.isoformat()
-
-
 @post("/resources/{resource_id:uuid}/book")
 async def book(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
     ctx.require()
     form = await ctx.form()
     resource = await ctx.get("directory", f"/resources/{resource_id}")
-    window = _local_window(form, resource["availability"]["timezone"])
+    try:
+        zone = resource["availability"]["timezone"]
+        window = local_window(form.value("day"), form.value("start"), form.value("end"), zone)
+    except ValueError:
+        window = None
     if window is None:
+        form.errors["day"] = "Choose a day and the start and end times."
         return await resource_page(ctx, resource_id, form, 422)
     body = {
         "resource_id": str(resource_id),

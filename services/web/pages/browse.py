@@ -23,8 +23,9 @@ SEARCH_FIELDS = ("q", "kind", "category", "near", "lat", "lon", "radius_km", "da
                  "sort", "free", "instant", "alliance_only")  # fmt: skip
 
 
-def _window(day: str, start: str, end: str, zone: str) -> tuple[str, str] | None:
-    """A local day and times as an ISO window with offsets (end past midnight rolls over)."""
+def local_window(day: str, start: str, end: str, zone: str) -> tuple[str, str] | None:
+    """A day and times in `zone` as ISO times with offsets; None when a part is missing,
+    ValueError when one is malformed. An end before the start runs past midnight."""
     if not (day and start and end):
         return None
     tz = ZoneInfo(zone)
@@ -54,7 +55,9 @@ def search_params(values: dict[str, str], zone: str, form: Form) -> dict[str, An
     if at is not None:
         params |= {"lat": at[0], "lon": at[1], "radius_km": values.get("radius_km") or 25}
     try:
-        window = _window(values.get("day", ""), values.get("from", ""), values.get("to", ""), zone)
+        window = local_window(
+            values.get("day", ""), values.get("from", ""), values.get("to", ""), zone
+        )
     except ValueError:
         form.errors["day"] = "Enter a day and times."
         window = None

@@ -16,7 +16,7 @@ DECISIONS = {"approve": "Approved; the listing is live.", "reject": "Sent back t
 
 async def _queue_page(ctx: Ctx, form: Form | None = None, status: int = 200) -> Template:
     ctx.require_staff()
-    queue = await ctx.get("directory", "/moderation/queue")
+    queue = await ctx.get("directory", "/moderation/queue", limit=100)
     reports = await ctx.get("directory", "/moderation/reports")
     log = await ctx.get("directory", "/moderation/log", limit=20)
     return await ctx.page(
