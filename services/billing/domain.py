@@ -84,15 +84,19 @@ def refund_due(
     return min(max(policy_refund, 0), refundable)
 
 
-def fee_refund(
-    fee: int, fee_refunded: int, captured: int, refunded_before: int, amount: int
-) -> int:
-    """The platform fee given back with a refund of `amount`: in proportion, all of what is
-    left on the last refund (as Stripe's `refund_application_fee` does)."""
-    remaining = fee - fee_refunded
-    if refunded_before + amount >= captured:
-        return remaining
-    return min(round(fee * amount / captured), remaining)
+def split(total: int, amounts: list[int]) -> list[int]:
+    """Share `total` over refunds of `amounts` in proportion; the last takes what rounding left.
+
+    Stripe reports what it reversed from the provider and refunded of the fee as running totals
+    per charge, so refunds not recorded yet share the growth of those totals.
+    """
+    whole = sum(amounts)
+    shares, left = [], total
+    for index, amount in enumerate(amounts):
+        share = left if index == len(amounts) - 1 else min(total * amount // whole, left)
+        shares.append(share)
+        left -= share
+    return shares
 
 
 # Ledger ---------------------------------------------------------------------------------------
@@ -105,7 +109,10 @@ PLATFORM_FEES = "platform_fees"
 SUBSCRIBER = "subscriber"
 """What a business paid for its plan."""
 PLATFORM_SUBSCRIPTIONS = "platform_subscriptions"
-PLATFORM_ACCOUNTS = (PLATFORM_FEES, PLATFORM_SUBSCRIPTIONS)
+PLATFORM_REFUND_COSTS = "platform_refund_costs"
+"""What the platform refunded without taking it back from the provider or its fee (a refund made
+in Stripe's dashboard without reversing the transfer, or a cent of rounding)."""
+PLATFORM_ACCOUNTS = (PLATFORM_FEES, PLATFORM_SUBSCRIPTIONS, PLATFORM_REFUND_COSTS)
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True):
@@ -149,17 +156,24 @@ def capture_entries(
 
 
 def refund_entries(
-    customer: UUID, provider: UUID, amount: int, fee_back: int, currency: str
+    customer: UUID, provider: UUID, amount: int, provider_back: int, fee_back: int, currency: str
 ) -> list[Entry]:
-    """`amount` goes back to the customer: the transfer is reversed by what the provider had
-    of it, and the platform gives back `fee_back` of its fee."""
-    if not 0 <= fee_back <= amount:
-        raise Unbalanced("the fee refunded must lie between 0 and the amount")
+    """`amount` goes back to the customer: `provider_back` from the provider (the transfer
+    reversal), `fee_back` from the platform's fee, and the platform bears the difference
+    (a cent of Stripe's rounding either way, or all of a refund that reversed nothing)."""
+    if provider_back < 0 or fee_back < 0 or provider_back + fee_back > amount + 1:
+        raise Unbalanced("the provider's and the fee's shares must lie within the refund")
     return _checked(
         [
             Entry(account=CUSTOMER, party=customer, amount=amount, currency=currency),
-            Entry(account=PROVIDER, party=provider, amount=-(amount - fee_back), currency=currency),
+            Entry(account=PROVIDER, party=provider, amount=-provider_back, currency=currency),
             Entry(account=PLATFORM_FEES, party=None, amount=-fee_back, currency=currency),
+            Entry(
+                account=PLATFORM_REFUND_COSTS,
+                party=None,
+                amount=-(amount - provider_back - fee_back),
+                currency=currency,
+            ),
         ]
     )
 

@@ -78,6 +78,7 @@ async def open_checkout(session: AsyncSession, event: BookingRequested, _: datet
         status=domain.AWAITING_PAYMENT,
         captured_amount=0,
         refunded_amount=0,
+        transfer_reversed=0,
         fee_refunded=0,
     )
     session.add(row)

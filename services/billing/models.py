@@ -114,6 +114,8 @@ class Payment(BillingBase):
     payment_intent_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     captured_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    transfer_reversed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Taken back from the provider's transfer by refunds so far."""
     fee_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

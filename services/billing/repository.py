@@ -136,19 +136,22 @@ async def move(session: AsyncSession, row: Payment, action: str, now: datetime) 
 
 
 async def record_refund(
-    session: AsyncSession, row: Payment, amount: int, stripe_ref: str, now: datetime
+    session: AsyncSession,
+    row: Payment,
+    amount: int,
+    provider_back: int,
+    fee_back: int,
+    stripe_ref: str,
+    now: datetime,
 ) -> None:
     """A refund Stripe made: ledger, payment totals, and booking told, once per refund id."""
-    fee_back = domain.fee_refund(
-        row.fee_amount, row.fee_refunded, row.captured_amount, row.refunded_amount, amount
-    )
     posted = await post(
         session,
         row.tenant_id,
         f"refund:{stripe_ref}",
         "refund",
         domain.refund_entries(
-            row.customer_tenant_id, row.tenant_id, amount, fee_back, row.currency
+            row.customer_tenant_id, row.tenant_id, amount, provider_back, fee_back, row.currency
         ),
         booking_id=row.booking_id,
         customer_tenant_id=row.customer_tenant_id,
@@ -160,12 +163,23 @@ async def record_refund(
     if not posted:
         return
     row.refunded_amount += amount
+    row.transfer_reversed += provider_back
     row.fee_refunded += fee_back
     row.status = domain.refunded_status(row.captured_amount, row.refunded_amount)
     row.updated_at = now
     await announce(
         session, PaymentRefunded(payment=facts(row), refunded_amount=amount), row.tenant_id
     )
+
+
+async def recorded_refunds(session: AsyncSession, booking_id: UUID) -> set[str]:
+    """Stripe refund ids already in the ledger for this booking."""
+    refs = await session.scalars(
+        select(LedgerTransaction.stripe_ref).where(
+            LedgerTransaction.booking_id == booking_id, LedgerTransaction.kind == "refund"
+        )
+    )
+    return {ref for ref in refs if ref is not None}
 
 
 async def post(

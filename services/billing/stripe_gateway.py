@@ -147,6 +147,20 @@ class Gateway:
             self.key(booking_id, "refund"),
         )
 
+    async def refunds(self, intent_id: str) -> list[stripe.Refund]:
+        found = await self.client.v1.refunds.list_async({"payment_intent": intent_id, "limit": 100})
+        return sorted(found.data, key=lambda refund: refund.created)
+
+    async def given_back(self, intent_id: str) -> tuple[int, int]:
+        """So far on this payment: (reversed from the provider's transfer, refunded of the fee)."""
+        intent = await self.client.v1.payment_intents.retrieve_async(
+            intent_id, {"expand": ["latest_charge.transfer", "latest_charge.application_fee"]}
+        )
+        charge = field(intent, "latest_charge") or {}
+        transfer = charge.get("transfer") or {}
+        fee = charge.get("application_fee") or {}
+        return int(transfer.get("amount_reversed", 0)), int(fee.get("amount_refunded", 0))
+
     async def charge(self, charge_id: str) -> stripe.Charge:
         return await self.client.v1.charges.retrieve_async(charge_id)
 

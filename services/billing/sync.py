@@ -95,21 +95,35 @@ async def capture(session: AsyncSession, row: Payment) -> None:
 async def refund(session: AsyncSession, row: Payment, amount: int) -> None:
     if amount <= 0 or row.payment_intent_id is None:
         return
-    made = await gateway().refund(row.booking_id, row.payment_intent_id, amount)
-    await repository.record_refund(session, row, made.amount, made.id, _now())
+    await gateway().refund(row.booking_id, row.payment_intent_id, amount)
+    await record_refunds(session, row, row.payment_intent_id)
 
 
 async def refunds(session: AsyncSession, booking_id: UUID) -> None:
-    """Refunds made outside billing (say, from Stripe's dashboard) join the ledger too."""
+    """Refunds made outside billing (say, in Stripe's dashboard) join the ledger too."""
     row = await repository.payment(session, booking_id, lock=True)
-    if row is None or row.payment_intent_id is None or row.captured_amount == 0:
+    if row is not None and row.payment_intent_id is not None and row.captured_amount > 0:
+        await record_refunds(session, row, row.payment_intent_id)
+
+
+async def record_refunds(session: AsyncSession, row: Payment, intent_id: str) -> None:
+    """Book every refund Stripe made that the ledger lacks, split as Stripe split it."""
+    recorded = await repository.recorded_refunds(session, row.booking_id)
+    new = [
+        made
+        for made in await gateway().refunds(intent_id)
+        if made.status == "succeeded" and made.id not in recorded
+    ]
+    if not new:
         return
-    found = await gateway().client.v1.refunds.list_async(
-        {"payment_intent": row.payment_intent_id, "limit": 100}
-    )
-    for made in sorted(found.data, key=lambda r: r.created):
-        if made.status == "succeeded":
-            await repository.record_refund(session, row, made.amount, made.id, _now())
+    reversed_total, fee_back_total = await gateway().given_back(intent_id)
+    amounts = [made.amount for made in new]
+    provider_backs = domain.split(reversed_total - row.transfer_reversed, amounts)
+    fee_backs = domain.split(fee_back_total - row.fee_refunded, amounts)
+    for made, provider_back, fee_back in zip(new, provider_backs, fee_backs, strict=True):
+        await repository.record_refund(
+            session, row, made.amount, provider_back, fee_back, made.id, _now()
+        )
 
 
 async def dispute(session: AsyncSession, data: dict[str, Any]) -> None:

@@ -39,15 +39,15 @@ def test_refund_follows_the_policy_only_when_booking_knew_it_was_paid() -> None:
     assert domain.refund_due("accepted", 0, captured=5000, refunded=0) == 5000
 
 
-def test_fee_comes_back_in_proportion_and_whole_on_the_last_refund() -> None:
-    assert domain.fee_refund(500, 0, 5000, 0, 2500) == 250
-    assert domain.fee_refund(500, 250, 5000, 2500, 2500) == 250
-    assert domain.fee_refund(333, 0, 1000, 0, 1000) == 333
+def test_what_stripe_gave_back_is_shared_over_new_refunds() -> None:
+    assert domain.split(250, [2500]) == [250]
+    assert domain.split(100, [1000, 1000, 1000]) == [33, 33, 34]
+    assert domain.split(0, [700, 300]) == [0, 0]
 
 
 def test_ledger_transactions_balance() -> None:
     capture = domain.capture_entries(CUSTOMER, PROVIDER, 5000, 500, "EUR")
-    refund = domain.refund_entries(CUSTOMER, PROVIDER, 2500, 250, "EUR")
+    refund = domain.refund_entries(CUSTOMER, PROVIDER, 2500, 2250, 250, "EUR")
     assert domain.balanced(capture) and domain.balanced(refund)
     totals = domain.balances([*capture, *refund])
     assert totals[(CUSTOMER, "EUR")] == -2500
@@ -56,6 +56,16 @@ def test_ledger_transactions_balance() -> None:
     assert sum(totals.values()) == 0
     with pytest.raises(domain.Unbalanced):
         domain.capture_entries(CUSTOMER, PROVIDER, 100, 200, "EUR")
+    with pytest.raises(domain.Unbalanced):
+        domain.refund_entries(CUSTOMER, PROVIDER, 100, 90, 20, "EUR")
+
+
+def test_a_refund_that_reverses_nothing_is_the_platforms_cost() -> None:
+    entries = domain.refund_entries(CUSTOMER, PROVIDER, 1000, 0, 0, "EUR")
+    assert [(e.account, e.amount) for e in entries] == [
+        (domain.CUSTOMER, 1000),
+        (domain.PLATFORM_REFUND_COSTS, -1000),
+    ]
 
 
 @given(
@@ -66,21 +76,24 @@ def test_ledger_transactions_balance() -> None:
 def test_any_capture_and_refunds_leave_balances_summing_to_zero(
     amount: int, bps: int, refunds: list[int]
 ) -> None:
+    """Refunds split as Stripe's `reverse_transfer` and `refund_application_fee` split them."""
     fee = domain.platform_fee(amount, bps)
     entries = domain.capture_entries(CUSTOMER, PROVIDER, amount, fee, "EUR")
-    refunded = fee_refunded = 0
+    refunded = reversed_ = fee_back = 0
     for wanted in refunds:
         part = min(wanted, amount - refunded)
         if part == 0:
             break
-        fee_back = domain.fee_refund(fee, fee_refunded, amount, refunded, part)
-        entries += domain.refund_entries(CUSTOMER, PROVIDER, part, fee_back, "EUR")
-        refunded, fee_refunded = refunded + part, fee_refunded + fee_back
+        refunded += part
+        last = refunded == amount
+        provider = amount - fee - reversed_ if last else round((amount - fee) * part / amount)
+        fees = fee - fee_back if last else round(fee * part / amount)
+        entries += domain.refund_entries(CUSTOMER, PROVIDER, part, provider, fees, "EUR")
+        reversed_, fee_back = reversed_ + provider, fee_back + fees
     totals = domain.balances(entries)
     assert sum(totals.values()) == 0
-    assert 0 <= fee_refunded <= fee
     if refunded == amount:
-        assert all(value == 0 for value in totals.values())
+        assert totals[(CUSTOMER, "EUR")] == 0 and totals[(PROVIDER, "EUR")] == 0
 
 
 def test_money_is_formatted_by_currency() -> None:

@@ -216,3 +216,29 @@ async def expire_now(bus: Bus, owner_conn: asyncpg.Connection, booking: dict[str
     )
     args = {"tenant_id": booking["provider_tenant_id"], "booking_id": booking["id"]}
     await bus.schedule("booking", "expire", args, datetime.now(UTC))
+
+
+async def test_refund_made_in_stripe_joins_the_ledger_as_stripe_split_it(
+    front: httpx.AsyncClient,
+    bus: Bus,
+    stripe_api: httpx.AsyncClient,
+    owner_conn: asyncpg.Connection,
+) -> None:
+    """A refund from Stripe's dashboard that reverses nothing: the platform bears it."""
+    _, customer, booking = await authorised(front, bus, instant_book=True)
+    captured = await payment(front, customer, booking["id"], "captured")
+    body = {"payment_intent": captured["payment_intent_id"], "amount": "1000"}
+    expect(await stripe_api.post("/v1/refunds", data=body), 200)
+
+    after = await payment(front, customer, booking["id"], "partially_refunded")
+    assert after["refunded_amount"] == 1000
+    entries = await owner_conn.fetch(
+        "SELECT e.account, e.amount FROM billing.ledger_entries e"
+        " JOIN billing.ledger_transactions t ON t.id = e.transaction_id"
+        " WHERE t.booking_id = $1 AND t.kind = 'refund' ORDER BY e.line",
+        UUID(booking["id"]),
+    )
+    assert [(e["account"], e["amount"]) for e in entries] == [
+        ("customer", 1000),
+        ("platform_refund_costs", -1000),
+    ]
