@@ -155,7 +155,10 @@ class AdminDispute(msgspec.Struct, kw_only=True):
 class Revenue(msgspec.Struct, kw_only=True):
     currency: str
     fees: int
+    """Platform fees kept, net of fees refunded."""
     subscriptions: int
+    refund_costs: int
+    """Refunds the platform bore itself (negative)."""
     total: int
 
 

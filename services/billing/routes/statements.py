@@ -176,12 +176,15 @@ class AdminController(Controller):
         by_currency: dict[str, Revenue] = {}
         for account, currency, total in platform:
             row = by_currency.setdefault(
-                currency, Revenue(currency=currency, fees=0, subscriptions=0, total=0)
+                currency,
+                Revenue(currency=currency, fees=0, subscriptions=0, refund_costs=0, total=0),
             )
             if account == domain.PLATFORM_FEES:
                 row.fees += total
-            else:
+            elif account == domain.PLATFORM_SUBSCRIPTIONS:
                 row.subscriptions += total
+            else:
+                row.refund_costs += total
             row.total += total
         return RevenueOut(
             test_mode=test_mode(settings),
