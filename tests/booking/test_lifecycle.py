@@ -101,6 +101,34 @@ async def test_paid_request_moves_with_billing_through_every_paid_state(
     ]
 
 
+async def test_unpaid_holds_and_open_requests_are_cancelled_or_expire(
+    front: httpx.AsyncClient, bus: Bus, owner_conn: asyncpg.Connection
+) -> None:
+    provider, customer = await onboarded(front), await business(front)
+    paid = await paid_listing(front, bus, provider, customer)
+    free = await listed(front, bus, provider, customer, instant_book=False)
+    day = days_ahead(8)
+    unpaid = await booked(front, customer, paid, **window(day, 9, 10))
+    lapsing = await booked(front, customer, paid, **window(day, 11, 12))
+    asked = await booked(front, customer, free, **window(day, 9, 10))
+
+    for booking, status in ((unpaid, "pending_payment"), (asked, "requested")):
+        url = f"/api/booking/bookings/{booking['id']}"
+        cancelled = expect(
+            await front.post(f"{url}/cancel", json={}, headers=customer.headers), 200
+        )
+        assert cancelled["status"] == "cancelled", status
+        assert cancelled["refund_amount"] == 0 and cancelled["refund_rule"].startswith("Nothing")
+
+    await owner_conn.execute(
+        "UPDATE booking.bookings SET expires_at = now() - interval '1 second' WHERE id = $1",
+        UUID(lapsing["id"]),
+    )
+    args = {"tenant_id": lapsing["provider_tenant_id"], "booking_id": lapsing["id"]}
+    await bus.schedule("booking", "expire", args, datetime.now(UTC))
+    await status_becomes(front, customer, lapsing["id"], "expired")
+
+
 async def test_failed_payment_cancels_and_releases_the_slot(
     front: httpx.AsyncClient, bus: Bus
 ) -> None:
