@@ -6,6 +6,7 @@ Without Chromium the journeys skip with the reason, except on CI, where that is 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,7 +22,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from services.accounts.staff import add_staff
 from shared.config import Settings
 from shared.db import Database
-from tests.support import eventually, expect, signup_body, unique
+from tests.directory.conftest import business as directory_business
+from tests.support import eventually, expect, unique
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -86,27 +88,22 @@ async def shot(page: Page, name: str) -> Path:
 
 @dataclass
 class Person:
+    """Someone who signs in through the browser (email) and is set up through the API."""
+
     email: str
     slug: str | None
     headers: dict[str, str]
-    tenant_id: str | None
 
 
 async def business(front: httpx.AsyncClient, prefix: str) -> Person:
     """An owner whose business has reached the directory (signed up through the API)."""
-    slug = unique(prefix)
-    body = expect(await front.post("/api/accounts/signup", json=signup_body(slug)), 201)
+    owner = await directory_business(front, prefix)
+    return Person(email=f"{owner.slug}@example.com", slug=owner.slug, headers=owner.headers)
 
-    async def listed() -> bool:
-        return (await front.get(f"/api/directory/partners/{slug}")).status_code == 200
 
-    await eventually(listed)
-    return Person(
-        email=f"{slug}@example.com",
-        slug=slug,
-        headers={"authorization": f"Bearer {body['access_token']}"},
-        tenant_id=body["tenant"]["id"],
-    )
+async def businesses(front: httpx.AsyncClient, *prefixes: str) -> list[Person]:
+    """Several owners at once: signing up and reaching the directory take a moment each."""
+    return list(await asyncio.gather(*(business(front, prefix) for prefix in prefixes)))
 
 
 async def staff(stack: Settings, front: httpx.AsyncClient, role: str = "admin") -> Person:
@@ -122,7 +119,7 @@ async def staff(stack: Settings, front: httpx.AsyncClient, role: str = "admin") 
         201,
     )
     headers = {"authorization": f"Bearer {answer['access_token']}"}
-    return Person(email=email, slug=None, headers=headers, tenant_id=None)
+    return Person(email=email, slug=None, headers=headers)
 
 
 async def sign_in(context: BrowserContext, email: str) -> Page:

@@ -13,7 +13,7 @@ from tests.web.conftest import (
     Contexts,
     Person,
     bookable,
-    business,
+    businesses,
     next_weekday,
     pay_in_checkout,
     published,
@@ -25,7 +25,7 @@ from tests.web.conftest import (
 async def test_provider_connects_payouts_upgrades_and_exports_earnings(
     contexts: Contexts, front: httpx.AsyncClient, admin: Person
 ) -> None:
-    provider, customer = await business(front, "earner"), await business(front, "payer")
+    provider, customer = await businesses(front, "earner", "payer")
     seller = await sign_in(await contexts(), provider.email)
     await seller.get_by_role("link", name="Money").click()
     await expect(seller.get_by_text("Not connected")).to_be_visible()

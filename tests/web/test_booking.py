@@ -16,7 +16,7 @@ from tests.web.conftest import (
     Contexts,
     Person,
     bookable,
-    business,
+    businesses,
     next_weekday,
     pay_in_checkout,
     payouts_connected,
@@ -38,7 +38,7 @@ def hours(days: range, start: str, end: str) -> dict[str, object]:
 async def test_customer_finds_books_and_pays_a_friday_evening_kitchen(
     contexts: Contexts, front: httpx.AsyncClient, admin: Person
 ) -> None:
-    provider, customer = await business(front, "bistro"), await business(front, "soup")
+    provider, customer = await businesses(front, "bistro", "soup")
     await payouts_connected(front, provider)
     word = unique("Lune").replace("-", "")
     evening = await published(
@@ -103,7 +103,7 @@ async def test_provider_accepts_both_see_it_confirmed_talk_review_and_export_ica
     app_db: Database,
 ) -> None:
     """Journey 5, on a free listing the provider confirms by hand."""
-    provider, customer = await business(front, "lender"), await business(front, "borrower")
+    provider, customer = await businesses(front, "lender", "borrower")
     tools = await published(
         front, provider, admin, kind="equipment", category="hand-tools",
         title="Cordless tool kit", price_amount=0, price_unit="day",

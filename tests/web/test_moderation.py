@@ -9,7 +9,7 @@ import httpx
 from playwright.async_api import expect
 
 from tests.support import expect as answered
-from tests.web.conftest import Contexts, Person, business, published, shot, sign_in
+from tests.web.conftest import Contexts, Person, businesses, published, shot, sign_in
 
 API = "/api/directory"
 
@@ -32,11 +32,7 @@ async def submitted(front: httpx.AsyncClient, owner: Person, title: str) -> dict
 async def test_moderator_reviews_handles_a_report_and_suspends_a_business(
     contexts: Contexts, front: httpx.AsyncClient, admin: Person
 ) -> None:
-    provider, reporter, rogue = (
-        await business(front, "maker"),
-        await business(front, "reporter"),
-        await business(front, "rogue"),
-    )
+    provider, reporter, rogue = await businesses(front, "maker", "reporter", "rogue")
     good = await submitted(front, provider, "Panel saw, sliding table")
     await submitted(front, provider, "Mystery machine")
     flagged = await published(front, rogue, admin, title="Counterfeit kitchen")

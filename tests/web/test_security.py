@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from shared.config import Settings
 from tests.support import expect
-from tests.web.conftest import PASSWORD, business, published, staff
+from tests.web.conftest import PASSWORD, business, businesses, published, staff
 
 
 def csrf(page: httpx.Response) -> str:
@@ -84,7 +84,7 @@ async def test_session_cookie_is_an_opaque_httponly_lax_id(front: httpx.AsyncCli
 async def test_other_businesses_private_pages_are_not_found(
     front: httpx.AsyncClient, stack: Settings
 ) -> None:
-    owner, other = await business(front, "mine"), await business(front, "theirs")
+    owner, other = await businesses(front, "mine", "theirs")
     moderator = await staff(stack, front, "moderator")
     draft = expect(
         await front.post(
