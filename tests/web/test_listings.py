@@ -46,6 +46,17 @@ async def test_provider_lists_three_kinds_with_photo_hours_and_rules(
 ) -> None:
     provider = await business(front, "provider")
     page = await sign_in(await contexts(), provider.email)
+    await page.get_by_role("link", name="Profile").click()
+    await page.get_by_label("Tagline").fill("Bistro kitchen free on Friday evenings")
+    await page.get_by_label("City shown").fill("Lyon 2e")
+    await page.get_by_label("Map position near").fill("Lyon")
+    await page.get_by_label("Website").fill("not a website")
+    await page.get_by_role("button", name="Save profile").click()
+    await expect(page.locator("#f-website-error")).to_be_visible()
+    await page.get_by_label("Website").fill("https://bistro.example")
+    await page.get_by_role("button", name="Save profile").click()
+    await expect(page.get_by_text("Your profile is saved.")).to_be_visible()
+    await expect(page.get_by_text("Bistro kitchen free on Friday evenings")).to_be_visible()
 
     await fill_basics(page, "space", "Kitchen time, Friday evenings", "kitchens", "25")
     await page.get_by_label("Address").fill("12 rue Mercière, Lyon")

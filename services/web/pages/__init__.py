@@ -14,6 +14,7 @@ from services.web.pages import (
     home,
     listings,
     moderation,
+    profile,
     team,
 )
 
@@ -41,6 +42,8 @@ def page_routes() -> list[ControllerRouterHandler]:
         team.invite,
         team.revoke,
         team.remove,
+        profile.profile,
+        profile.save_profile,
         listings.my_listings,
         listings.new_listing,
         listings.create_listing,
