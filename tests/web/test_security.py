@@ -115,6 +115,8 @@ async def test_other_businesses_private_pages_are_not_found(
             assert "We could not find that page" in page.text
             assert "Secret prototype" not in page.text
         assert (await browser.get(f"/resources/{live['id']}")).status_code == 200
+        staff_only = await browser.get("/moderation")
+        assert staff_only.status_code == 403 and "platform moderators" in staff_only.text
 
 
 async def test_user_text_is_escaped(front: httpx.AsyncClient) -> None:
