@@ -253,6 +253,21 @@ async def wait_for_partner(http: httpx.AsyncClient, slug: str, within: float = 3
         await asyncio.sleep(0.2)
 
 
+async def connect_payouts(http: httpx.AsyncClient, client: Client, simulated: bool) -> None:
+    """Demo providers finish Stripe Express onboarding so paid bookings can be paid.
+
+    Only on the simulator, whose hosted onboarding page the seed can complete itself.
+    """
+    account = await client.call("GET", "/api/billing/payout-account")
+    if not simulated or account.get("charges_enabled"):
+        return
+    started = await client.call("POST", "/api/billing/payout-account/onboarding")
+    answer = await http.post(
+        started["onboarding_url"], data={"action": "complete"}, follow_redirects=False
+    )
+    answer.raise_for_status()
+
+
 def listing_body(item: Listing) -> dict[str, Any]:
     return {
         "kind": item.kind,
@@ -282,6 +297,7 @@ async def seed_demo(settings: Settings) -> None:
         for business in BUSINESSES:
             client = clients[business.slug]
             await wait_for_partner(http, business.slug)
+            await connect_payouts(http, client, settings.stripe_simulated)
             await client.call(
                 "PATCH",
                 "/api/directory/partner",
