@@ -191,6 +191,8 @@ class BookingFacts(msgspec.Struct, frozen=True, kw_only=True):
     quantity: int
     cancellation_policy: str
     """flexible | moderate | strict"""
+    title: str = ""
+    """The resource's title when booked, for mails; empty in events from before it was sent."""
 
 
 class BookingRequested(Event, frozen=True, kw_only=True):
@@ -255,6 +257,24 @@ class BookingStartingSoon(Event, frozen=True, kw_only=True):
     type = "booking.starting_soon.v1"
     consumers = ()
     booking: BookingFacts
+
+
+class BookingMessagePosted(Event, frozen=True, kw_only=True):
+    """One business wrote in a booking's thread: accounts mails the other one."""
+
+    type = "booking.message_posted.v1"
+    consumers = ()
+    message_id: UUID
+    booking_id: UUID
+    sender_tenant_id: UUID
+    recipient_tenant_id: UUID
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    excerpt: str
+    """The message's beginning; the whole message stays behind the sign-in."""
+    path: str
+    """Where the booking's page is on the web front, e.g. /bookings/<id>#thread."""
 
 
 class BookingCompleted(Event, frozen=True, kw_only=True):
