@@ -72,6 +72,9 @@ class Conflict(Problem):
 
 def _from_http_exception(exc: HTTPException) -> ProblemDetailsException:
     status = exc.status_code
+    if status >= 500:
+        # Litestar raises these for its own failures (e.g. misconfigured dependencies).
+        log.error("server error", exc_info=exc)
     slug = "validation-error" if isinstance(exc, ValidationException) else None
     slug = slug or _STATUS_TYPES.get(status, "error")
     extra: dict[str, Any] | None = None

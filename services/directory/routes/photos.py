@@ -16,9 +16,8 @@ from services.directory import domain, repository
 from services.directory.models import Photo, Resource
 from services.directory.routes.common import can_see, manager, photo_url
 from services.directory.schemas import PhotoOut
-from services.directory.storage import LocalStorage
+from services.directory.storage import PhotoStore
 from shared.auth import Principal
-from shared.config import Settings
 from shared.db import Database
 from shared.errors import Conflict, NotFound, Problem
 
@@ -64,7 +63,7 @@ class PhotosController(Controller):
         data: Annotated[PhotoUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         principal: Principal,
         db: Database,
-        settings: Settings,
+        store: PhotoStore,
     ) -> PhotoOut:
         """Add a JPEG, PNG or WebP photo (form field `file`, up to 5 MiB); it shows to others
         once a moderator approves it."""
@@ -77,8 +76,7 @@ class PhotosController(Controller):
         content_type = sniff(content)
         if content_type is None:
             raise Problem(415, "unsupported-photo", "Photos must be JPEG, PNG or WebP images.")
-        storage = LocalStorage.for_settings(settings)
-        key = await storage.put(content)
+        key = await store.put(content, content_type)
         try:
             async with db.transaction(tenant_id, principal.user_id) as session:
                 resource = await repository.owned_resource(session, tenant_id, resource_id)
@@ -101,7 +99,7 @@ class PhotosController(Controller):
                 await session.flush()
                 return _out(photo)
         except BaseException:
-            await storage.delete(key)
+            await store.delete(key)
             raise
 
     @delete("/resources/{resource_id:uuid}/photos/{photo_id:uuid}", status_code=204)
@@ -111,7 +109,7 @@ class PhotosController(Controller):
         photo_id: UUID,
         principal: Principal,
         db: Database,
-        settings: Settings,
+        store: PhotoStore,
     ) -> None:
         tenant_id = manager(principal)
         async with db.transaction(tenant_id, principal.user_id) as session:
@@ -126,8 +124,8 @@ class PhotosController(Controller):
                 raise NotFound("photo")
             key = photo.storage_key
             await session.delete(photo)
-        # After the commit: a failed unlink leaves an orphan file, never a row without bytes.
-        await LocalStorage.for_settings(settings).delete(key)
+        # After the commit: a failed delete leaves an orphan object, never a row without bytes.
+        await store.delete(key)
 
     @get("/photos/{photo_id:uuid}")
     async def read(
@@ -135,7 +133,7 @@ class PhotosController(Controller):
         photo_id: UUID,
         request: Request[Any, Any, Any],
         db: Database,
-        settings: Settings,
+        store: PhotoStore,
         viewer: Principal | None,
     ) -> Response[bytes]:
         """The image itself. Unapproved photos exist only for their business and moderators."""
@@ -164,5 +162,5 @@ class PhotosController(Controller):
         }
         if request.headers.get("if-none-match") == headers["etag"]:
             return Response(b"", status_code=304, headers=headers)
-        content = await LocalStorage.for_settings(settings).get(photo.storage_key)
+        content = await store.get(photo.storage_key)
         return Response(content, media_type=photo.content_type, headers=headers)
