@@ -123,7 +123,7 @@ def create_service_app(
         runtime = Runtime(
             name=name,
             settings=cfg,
-            db=Database(cfg.app_database_url),
+            db=Database(cfg.app_database_url, pool_size=cfg.db_pool_size),
             bus=Bus(cfg.redis_url, cfg.queue_namespace),
             verifier=verifier(cfg),
             relay_stop=asyncio.Event(),

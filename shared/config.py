@@ -60,6 +60,8 @@ class Settings:
     stripe_api_base: str | None = STRIPE_SIMULATOR_URL
     """Where the Stripe SDK sends requests; None for Stripe itself."""
     stripe_webhook_secret: str = STRIPE_SIMULATOR_SECRET
+    db_pool_size: int = 10
+    """Connections a service process keeps; it may open as many again under bursts."""
 
     @property
     def stripe_simulated(self) -> bool:
@@ -112,6 +114,7 @@ def load_settings() -> Settings:
         stripe_api_key=stripe_key,
         stripe_api_base=os.environ.get("STRIPE_API_BASE") or simulator,
         stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", STRIPE_SIMULATOR_SECRET),
+        db_pool_size=int(os.environ.get("ALLIANCE_DB_POOL_SIZE", "10")),
     )
 
 
