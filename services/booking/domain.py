@@ -234,6 +234,21 @@ def refund(
     return Refund(amount=paid * percent // 100, rule=policy_rule(policy))
 
 
+# Messages -------------------------------------------------------------------------------------
+
+EXCERPT_CHARS = 200
+
+
+def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
+    """A message's beginning for a notification, whitespace folded, cut at a word if it can."""
+    text = " ".join(body.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,.;:") + "…"
+
+
 # Free slots -------------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
@@ -35,6 +36,7 @@ from services.booking.models import (
     AllianceMember,
     Booking,
     BookingUnit,
+    Message,
     Resource,
     Tenant,
     outbox,
@@ -48,6 +50,7 @@ from shared.events import (
     BookingDeclined,
     BookingExpired,
     BookingFacts,
+    BookingMessagePosted,
     BookingRequested,
     BookingStartingSoon,
     Event,
@@ -208,6 +211,7 @@ def facts(booking: Booking) -> BookingFacts:
         units=booking.units,
         quantity=booking.quantity,
         cancellation_policy=booking.cancellation_policy,
+        title=booking.title,
     )
 
 
@@ -285,6 +289,38 @@ async def change(
     event = _event_for(booking, previous, by=by, message=message)
     if event is not None and booking.kind == "booking":
         await emit(session, outbox, event, booking.tenant_id)
+
+
+async def post_message(
+    session: AsyncSession, booking: Booking, author_tenant: UUID, author_user: UUID, body: str
+) -> Message:
+    """Add to the booking's thread and announce it, so the other business is mailed."""
+    message = Message(
+        id=uuid.uuid4(),
+        tenant_id=booking.tenant_id,
+        booking_id=booking.id,
+        customer_tenant_id=booking.customer_tenant_id,
+        author_tenant_id=author_tenant,
+        author_user_id=author_user,
+        body=body,
+    )
+    session.add(message)
+    recipient = (
+        booking.customer_tenant_id if author_tenant == booking.tenant_id else booking.tenant_id
+    )
+    event = BookingMessagePosted(
+        message_id=message.id,
+        booking_id=booking.id,
+        sender_tenant_id=author_tenant,
+        recipient_tenant_id=recipient,
+        title=booking.title,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        excerpt=domain.excerpt(body),
+        path=f"/bookings/{booking.id}#thread",
+    )
+    await emit(session, outbox, event, booking.tenant_id)
+    return message
 
 
 async def remind(session: AsyncSession, booking: Booking, now: datetime) -> None:

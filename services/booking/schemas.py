@@ -87,6 +87,9 @@ class BookingOut(msgspec.Struct, kw_only=True):
     expires_at: datetime | None
     refund_amount: int
     refund_rule: str | None
+    refunded_amount: int
+    """What billing reports actually refunded, in `currency`; it may differ from
+    `refund_amount` (the policy's) when money was captured before a cancellation."""
     created_at: datetime
 
 

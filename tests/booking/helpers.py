@@ -30,6 +30,8 @@ class Business:
     tenant_id: UUID
     user_id: UUID
     headers: dict[str, str]
+    email: str
+    """The owner's address, where the business's booking mail goes."""
 
 
 async def business(front: httpx.AsyncClient, prefix: str = "bk") -> Business:
@@ -40,6 +42,7 @@ async def business(front: httpx.AsyncClient, prefix: str = "bk") -> Business:
         tenant_id=UUID(body["tenant"]["id"]),
         user_id=UUID(body["user"]["id"]),
         headers={"authorization": f"Bearer {body['access_token']}"},
+        email=body["user"]["email"],
     )
 
 

@@ -261,3 +261,12 @@ def test_slots_never_overlap_bookings_and_stay_inside_the_rules(
             assert slot.end <= busy_start or busy_end <= slot.start
     for earlier, later in itertools.pairwise(slots):
         assert earlier.end <= later.start
+
+
+def test_message_excerpt_folds_whitespace_and_cuts_at_a_word() -> None:
+    assert domain.excerpt("  Hello\n\nthere  ") == "Hello there"
+    words = "pots and pans, " * 40
+    cut = domain.excerpt(words)
+    assert len(cut) <= domain.EXCERPT_CHARS and cut.endswith("pans…")
+    assert words.startswith(cut.removesuffix("…"))
+    assert len(domain.excerpt("x" * 500)) == domain.EXCERPT_CHARS, "one long word is cut too"

@@ -25,7 +25,12 @@ async def test_listing_published_in_directory_is_booked_and_suspension_stops_it(
     admin = await staff_member(stack, "admin")
     owner = await directory_business(front, "journey")
     assert owner.tenant_id is not None
-    provider = Business(tenant_id=owner.tenant_id, user_id=owner.tenant_id, headers=owner.headers)
+    provider = Business(
+        tenant_id=owner.tenant_id,
+        user_id=owner.tenant_id,
+        headers=owner.headers,
+        email=f"{owner.slug}@example.com",
+    )
     customer = await business(front, "journey-customer")
     listing = await published(front, owner, moderator, price_amount=0)
     day = next_weekday(3)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.booking import domain, repository, timers
 from services.booking.models import Booking, Message, Review, outbox
-from services.booking.routes.common import READ, WRITE, acting, aware, booking_out, thread_message
+from services.booking.routes.common import READ, WRITE, acting, aware, booking_out
 from services.booking.routes.resources import bookable
 from services.booking.schemas import (
     BookingIn,
@@ -62,7 +62,7 @@ async def create_booking(
     )
     await repository.add_booking(session, booking, resource.capacity)
     if data.message:
-        session.add(thread_message(booking, principal, tenant, data.message))
+        await repository.post_message(session, booking, tenant, principal.user_id, data.message)
     return booking
 
 
@@ -85,7 +85,7 @@ async def party_change(
             session, booking, action, now=datetime.now(UTC), by=tenant, message=message
         )
         if message:
-            session.add(thread_message(booking, principal, tenant, message))
+            await repository.post_message(session, booking, tenant, principal.user_id, message)
         return booking_out(booking, tenant)
 
 
@@ -171,8 +171,9 @@ class BookingController(Controller):
         tenant = acting(principal, WRITE)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
             booking = await repository.booking_of(session, booking_id, tenant)
-            message = thread_message(booking, principal, tenant, data.body)
-            session.add(message)
+            message = await repository.post_message(
+                session, booking, tenant, principal.user_id, data.body
+            )
             await session.flush()
             return message_out(message)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from services.booking import domain
-from services.booking.models import Booking, Message
+from services.booking.models import Booking
 from services.booking.schemas import BookingOut
 from shared.auth import Principal
 from shared.errors import Problem
@@ -63,18 +63,6 @@ def booking_out(booking: Booking, tenant_id: UUID) -> BookingOut:
         expires_at=booking.expires_at,
         refund_amount=booking.refund_amount,
         refund_rule=booking.refund_rule,
+        refunded_amount=booking.refunded_amount,
         created_at=booking.created_at,
-    )
-
-
-def thread_message(booking: Booking, principal: Principal, tenant: UUID, body: str) -> Message:
-    # TODO(mail): email the other party; booking knows tenants, not people's addresses, so this
-    # waits for accounts to publish a notification contract.
-    return Message(
-        tenant_id=booking.tenant_id,
-        booking_id=booking.id,
-        customer_tenant_id=booking.customer_tenant_id,
-        author_tenant_id=tenant,
-        author_user_id=principal.user_id,
-        body=body,
     )
