@@ -199,7 +199,7 @@ class BookingRequested(Event, frozen=True, kw_only=True):
     """A customer asked for a slot; a paid booking now awaits its payment authorisation."""
 
     type = "booking.requested.v1"
-    consumers = ("billing",)
+    consumers = ("billing", "accounts")
     booking: BookingFacts
     instant: bool
 
@@ -216,7 +216,7 @@ class BookingConfirmed(Event, frozen=True, kw_only=True):
     """Accepted and paid (or free): the slot is firmly held."""
 
     type = "booking.confirmed.v1"
-    consumers = ()
+    consumers = ("accounts",)
     booking: BookingFacts
 
 
@@ -224,7 +224,7 @@ class BookingDeclined(Event, frozen=True, kw_only=True):
     """The provider said no: billing releases the authorisation."""
 
     type = "booking.declined.v1"
-    consumers = ("billing",)
+    consumers = ("billing", "accounts")
     booking: BookingFacts
     message: str
 
@@ -255,7 +255,7 @@ class BookingStartingSoon(Event, frozen=True, kw_only=True):
     """A confirmed booking starts within the reminder lead (a day by default): tell both sides."""
 
     type = "booking.starting_soon.v1"
-    consumers = ()
+    consumers = ("accounts",)
     booking: BookingFacts
 
 
@@ -263,7 +263,7 @@ class BookingMessagePosted(Event, frozen=True, kw_only=True):
     """One business wrote in a booking's thread: accounts mails the other one."""
 
     type = "booking.message_posted.v1"
-    consumers = ()
+    consumers = ("accounts",)
     message_id: UUID
     booking_id: UUID
     sender_tenant_id: UUID

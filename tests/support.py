@@ -122,15 +122,17 @@ def bearer(session: dict[str, Any]) -> dict[str, str]:
     return {"authorization": f"Bearer {session['access_token']}"}
 
 
+def mails_to(mail_dir: Path, address: str, subject: str = "") -> list[EmailMessage]:
+    """Every message to `address` whose subject contains `subject`, newest first."""
+    found = (read_message(path) for path in reversed(mailbox(mail_dir)))
+    return [m for m in found if m["To"] == address and subject in str(m["Subject"])]
+
+
 async def mail_to(mail_dir: Path, address: str, subject: str) -> EmailMessage:
     """The newest message to `address` whose subject contains `subject`, once it has landed."""
 
     async def find() -> EmailMessage | None:
-        for path in reversed(mailbox(mail_dir)):
-            message = read_message(path)
-            if message["To"] == address and subject in str(message["Subject"]):
-                return message
-        return None
+        return next(iter(mails_to(mail_dir, address, subject)), None)
 
     return await eventually(find, within=10)
 

@@ -1,5 +1,177 @@
-"""Events accounts reacts to: none yet (it is the source of tenant events)."""
+"""Events accounts reacts to: booking news, mailed to the businesses concerned.
 
+Booking knows businesses, not people; accounts knows who runs each business. Each event carries
+what the mail says (title, times, an excerpt), so accounts never reads booking's tables. The
+owners and admins of the business are mailed, times shown in the business's time zone. The mail
+goes out last, inside the transaction that claims the event in the inbox: a failed send rolls
+the claim back and the queue retries; a redelivered event finds its claim and mails nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.accounts import domain, repository
+from services.accounts.config import AccountsConfig
+from services.accounts.mail import (
+    BookingNotice,
+    Mailer,
+    booking_when,
+    compose,
+    confirmed_notice,
+    declined_notice,
+    mailer_for,
+    message_notice,
+    reminder_notice,
+    request_notice,
+)
+from services.accounts.models import Membership, Tenant, User
 from shared.bus import Handlers
+from shared.config import get_settings
+from shared.events import (
+    BookingConfirmed,
+    BookingDeclined,
+    BookingFacts,
+    BookingMessagePosted,
+    BookingRequested,
+    BookingStartingSoon,
+)
 
-HANDLERS: Handlers = {}
+log = logging.getLogger("alliance.accounts.handlers")
+
+Write = Callable[[str, str], BookingNotice]
+"""(the other business's name, when in the reader's time zone) -> the notice."""
+
+
+@cache
+def outlet() -> tuple[AccountsConfig, Mailer]:
+    """The worker's mail settings and sender, made once per process like the API's."""
+    settings = get_settings()
+    config = AccountsConfig.load(settings)
+    return config, mailer_for(config.smtp_url, settings.mail_dir)
+
+
+def link(path: str) -> str:
+    return f"{outlet()[0].public_url}{path}"
+
+
+async def notify(
+    session: AsyncSession,
+    recipient: UUID,
+    other: UUID,
+    window: tuple[datetime, datetime],
+    write: Write,
+) -> int:
+    """Mail the notice to the recipient business's owners and admins; returns how many."""
+    config, mailer = outlet()
+    await repository.act_as(session, recipient)
+    business = await session.get(Tenant, recipient)
+    if business is None:
+        raise LookupError(f"booking news for unknown business {recipient}")
+    counterpart = await session.get(Tenant, other)
+    people = await session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == recipient, Membership.role.in_(domain.MANAGERS))
+        .order_by(User.email)
+    )
+    notice = write(
+        counterpart.name if counterpart is not None else "The other business",
+        booking_when(*window, ZoneInfo(business.timezone)),
+    )
+    addresses = [person.email for person in people]
+    for address in addresses:
+        await mailer.send(compose(config.mail_from, address, notice.subject, notice.body))
+    return len(addresses)
+
+
+def _page(booking: BookingFacts) -> str:
+    return link(f"/bookings/{booking.booking_id}")
+
+
+def _title(title: str) -> str:
+    return title or "your booking"
+
+
+async def message_posted(session: AsyncSession, event: BookingMessagePosted, _: datetime) -> None:
+    title, url = _title(event.title), link(event.path)
+    sent = await notify(
+        session,
+        event.recipient_tenant_id,
+        event.sender_tenant_id,
+        (event.starts_at, event.ends_at),
+        lambda other, when: message_notice(other, title, when, event.excerpt, url),
+    )
+    log.info("message mailed", extra={"fields": {"booking_id": str(event.booking_id), "to": sent}})
+
+
+async def both_sides(
+    session: AsyncSession,
+    booking: BookingFacts,
+    make: Callable[[str, str, str, str, str], BookingNotice],
+) -> None:
+    """Each side is told, naming the other; `make(other, title, when, role, link)`."""
+    title, url = _title(booking.title), _page(booking)
+    sides = (
+        (booking.provider_tenant_id, booking.customer_tenant_id, "provider"),
+        (booking.customer_tenant_id, booking.provider_tenant_id, "customer"),
+    )
+    for recipient, other, role in sides:
+
+        def write(name: str, when: str, role: str = role) -> BookingNotice:
+            return make(name, title, when, role, url)
+
+        await notify(session, recipient, other, (booking.starts_at, booking.ends_at), write)
+
+
+async def starting_soon(session: AsyncSession, event: BookingStartingSoon, _: datetime) -> None:
+    await both_sides(session, event.booking, reminder_notice)
+
+
+async def requested(session: AsyncSession, event: BookingRequested, _: datetime) -> None:
+    """A request waiting for the provider's answer; instant and unpaid ones are news later
+    (confirmed), a paid one once its payment is authorised (not announced yet: see docs)."""
+    booking = event.booking
+    if booking.status != "requested":
+        return
+    title, url = _title(booking.title), _page(booking)
+    await notify(
+        session,
+        booking.provider_tenant_id,
+        booking.customer_tenant_id,
+        (booking.starts_at, booking.ends_at),
+        lambda other, when: request_notice(other, title, when, url),
+    )
+
+
+async def confirmed(session: AsyncSession, event: BookingConfirmed, _: datetime) -> None:
+    await both_sides(session, event.booking, confirmed_notice)
+
+
+async def declined(session: AsyncSession, event: BookingDeclined, _: datetime) -> None:
+    booking = event.booking
+    title, url = _title(booking.title), _page(booking)
+    await notify(
+        session,
+        booking.customer_tenant_id,
+        booking.provider_tenant_id,
+        (booking.starts_at, booking.ends_at),
+        lambda other, when: declined_notice(other, title, when, url),
+    )
+
+
+HANDLERS: Handlers = {
+    BookingMessagePosted: message_posted,
+    BookingStartingSoon: starting_soon,
+    BookingRequested: requested,
+    BookingConfirmed: confirmed,
+    BookingDeclined: declined,
+}

@@ -1,4 +1,5 @@
-"""Outgoing mail: SMTP when ALLIANCE_SMTP_URL is set, else a mailbox folder of .eml files.
+"""Outgoing mail and its texts: SMTP when ALLIANCE_SMTP_URL is set, else a mailbox folder of .eml
+files.
 
 A message is never silently dropped: without SMTP it lands in `<data dir>/mail`, where
 `alliance mail` lists and prints it.
@@ -18,8 +19,9 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 log = logging.getLogger("alliance.mail")
 
@@ -32,7 +34,7 @@ def compose(sender: str, to: str, subject: str, body: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())  # names and titles never break the header
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain="alliance.localhost")
     message.set_content(body)
@@ -122,3 +124,69 @@ def reset_mail(sender: str, to: str, link: str, minutes: int) -> EmailMessage:
         "this message: your password stays as it is.\n"
     )
     return compose(sender, to, "Reset your Alliance password", body)
+
+
+def booking_when(starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> str:
+    """A booking's window in the reader's business time zone, e.g.
+    `Fri 4 Dec 2026, 18:00 to 20:00 Europe/Paris time`; the end's date is named when it differs."""
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    until = (
+        f"{end:%H:%M}" if end.date() == start.date() else f"{end:%a} {end.day} {end:%b %Y, %H:%M}"
+    )
+    return f"{start:%a} {start.day} {start:%b %Y, %H:%M} to {until} {zone.key} time"
+
+
+class BookingNotice(NamedTuple):
+    """What a business is told about one of its bookings, the same for each person mailed."""
+
+    subject: str
+    body: str
+
+
+def _signed(lines: str, link: str) -> str:
+    return (
+        f"{lines}\n\nOpen the booking: {link}\n\n"
+        "You receive this as an owner or admin of your business on Alliance.\n"
+    )
+
+
+def message_notice(other: str, title: str, when: str, excerpt: str, link: str) -> BookingNotice:
+    quoted = "\n".join(f"> {line}" for line in excerpt.splitlines() or [""])
+    return BookingNotice(
+        f"New message from {other} about {title}",
+        _signed(f'{other} wrote about the booking of "{title}" ({when}):\n\n{quoted}', link),
+    )
+
+
+def reminder_notice(other: str, title: str, when: str, role: str, link: str) -> BookingNotice:
+    lines = (
+        f'"{title}", booked by {other}, starts soon: {when}.'
+        if role == "provider"
+        else f'Your booking of "{title}" with {other} starts soon: {when}.'
+    )
+    return BookingNotice(f"Reminder: {title} starts soon", _signed(lines, link))
+
+
+def request_notice(other: str, title: str, when: str, link: str) -> BookingNotice:
+    return BookingNotice(
+        f"New booking request for {title}",
+        _signed(
+            f'{other} asks to book "{title}" ({when}). Accept or decline it before it expires.',
+            link,
+        ),
+    )
+
+
+def confirmed_notice(other: str, title: str, when: str, role: str, link: str) -> BookingNotice:
+    party = f"by {other}" if role == "provider" else f"with {other}"
+    return BookingNotice(
+        f"Booking confirmed: {title}",
+        _signed(f'The booking of "{title}" {party} is confirmed: {when}.', link),
+    )
+
+
+def declined_notice(other: str, title: str, when: str, link: str) -> BookingNotice:
+    return BookingNotice(
+        f"Booking request declined: {title}",
+        _signed(f'{other} declined your request to book "{title}" ({when}).', link),
+    )

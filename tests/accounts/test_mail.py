@@ -6,16 +6,20 @@ import asyncio
 import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.accounts.mail import (
     MailboxMailer,
     SmtpMailer,
+    booking_when,
     compose,
     mailbox,
     mailer_for,
+    message_notice,
     read_message,
 )
 
@@ -81,3 +85,22 @@ async def test_without_smtp_mail_lands_in_the_mailbox(tmp_path: Path) -> None:
 def test_bad_smtp_urls_fail_at_start_up(url: str) -> None:
     with pytest.raises(ValueError):
         mailer_for(url, Path("unused"))
+
+
+def test_booking_times_read_in_the_business_zone_across_midnight_and_dst() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    same_day = booking_when(
+        datetime(2026, 10, 24, 16, 0, tzinfo=UTC), datetime(2026, 10, 24, 18, 30, tzinfo=UTC), paris
+    )
+    assert same_day == "Sat 24 Oct 2026, 18:00 to 20:30 Europe/Paris time"
+    overnight = booking_when(
+        datetime(2026, 10, 24, 20, 0, tzinfo=UTC), datetime(2026, 10, 25, 8, 0, tzinfo=UTC), paris
+    )
+    assert overnight == "Sat 24 Oct 2026, 22:00 to Sun 25 Oct 2026, 09:00 Europe/Paris time"
+
+
+def test_a_notice_keeps_newlines_out_of_its_subject() -> None:
+    notice = message_notice("Ann\nSoups", "Oven", "today", "Hello", "https://x.test/b")
+    message = compose("a@alliance.test", "bob@example.com", notice.subject, notice.body)
+    assert message["Subject"] == "New message from Ann Soups about Oven"
+    assert "> Hello" in notice.body and "https://x.test/b" in notice.body

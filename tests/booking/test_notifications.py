@@ -1,0 +1,145 @@
+"""Booking news by mail: accounts mails the other business's owners for thread messages,
+reminders, requests and answers, each event once however often it is delivered."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from uuid import UUID
+
+import asyncpg
+import httpx
+import msgspec
+
+from shared.bus import Bus
+from shared.config import Settings
+from shared.events import Envelope
+from tests.booking.helpers import Business, booked, business, days_ahead, listed, window
+from tests.support import eventually, expect, mail_to, mails_to, unique
+
+
+def text(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    content: str = body.get_content()
+    return content
+
+
+def name(party: Business) -> str:
+    """The business's name as tests/support.signup_body gives it."""
+    return f"Business {party.email.split('@')[0]}"
+
+
+async def drained(bus: Bus) -> None:
+    """Every event on accounts' queue, the redelivered ones included, has been handled."""
+    await asyncio.to_thread(bus.broker.join, "accounts", timeout=20_000)
+
+
+async def test_message_mails_the_other_business_once_with_excerpt_and_link(
+    front: httpx.AsyncClient, bus: Bus, stack: Settings, owner_conn: asyncpg.Connection
+) -> None:
+    provider, customer = await business(front), await business(front)
+    title = unique("Bakery oven")
+    resource = await listed(front, bus, provider, customer, title=title)
+    booking = await booked(front, customer, resource, **window(days_ahead(4), 10, 12))
+    long_tail = " and".join(["then we clean up"] * 30)
+    body = f"Can I bring my own trays?\nWe arrive at 9:45, {long_tail}."
+    posted = await front.post(
+        f"/api/booking/bookings/{booking['id']}/messages",
+        json={"body": body},
+        headers=customer.headers,
+    )
+    expect(posted, 201)
+
+    mail = await mail_to(stack.mail_dir, provider.email, "New message from")
+    assert mail["Subject"] == f"New message from {name(customer)} about {title}"
+    content = text(mail)
+    assert "> Can I bring my own trays? We arrive at 9:45, then we clean up" in content
+    assert long_tail not in content, "an excerpt, not the whole message"
+    link = f"{stack.service_url('web')}/bookings/{booking['id']}#thread"
+    assert link in content
+    assert "Europe/Paris time" in content, "times in the business's own zone"
+    assert mails_to(stack.mail_dir, customer.email, "New message") == [], "not the sender"
+
+    raw = await owner_conn.fetchval(
+        "SELECT envelope FROM booking.outbox WHERE type = 'booking.message_posted.v1'"
+        " AND envelope->'payload'->>'booking_id' = $1",
+        booking["id"],
+    )
+    original = msgspec.convert(msgspec.json.decode(raw), Envelope)
+    assert original.payload["recipient_tenant_id"] == str(provider.tenant_id)
+    await bus.publish([original, original])
+    await drained(bus)
+    assert len(mails_to(stack.mail_dir, provider.email, "New message from")) == 1
+    claimed = await owner_conn.fetchval(
+        "SELECT count(*) FROM accounts.inbox WHERE event_id = $1", original.id
+    )
+    assert claimed == 1
+
+
+async def test_reminder_mails_both_sides_once_before_the_start(
+    front: httpx.AsyncClient, bus: Bus, stack: Settings, owner_conn: asyncpg.Connection
+) -> None:
+    provider, customer = await business(front), await business(front)
+    title = unique("Panel saw")
+    resource = await listed(front, bus, provider, customer, title=title)
+    booking = await booked(front, customer, resource, **window(days_ahead(5), 10, 11))
+    # Time passes: the booking now starts in two hours, inside the reminder lead.
+    await owner_conn.execute(
+        "UPDATE booking.bookings SET starts_at = now() + interval '2 hours',"
+        " ends_at = now() + interval '3 hours' WHERE id = $1",
+        UUID(booking["id"]),
+    )
+    args = {"tenant_id": booking["provider_tenant_id"], "booking_id": booking["id"]}
+    await bus.schedule("booking", "remind", args, datetime.now(UTC))
+
+    subject = f"Reminder: {title} starts soon"
+    to_provider = await mail_to(stack.mail_dir, provider.email, subject)
+    to_customer = await mail_to(stack.mail_dir, customer.email, subject)
+    assert f"booked by {name(customer)}" in text(to_provider)
+    assert f"with {name(provider)}" in text(to_customer)
+    for mail in (to_provider, to_customer):
+        assert f"{stack.service_url('web')}/bookings/{booking['id']}" in text(mail)
+    reminders = await owner_conn.fetchval(
+        "SELECT count(*) FROM booking.outbox WHERE type = 'booking.starting_soon.v1'"
+        " AND envelope->'payload'->'booking'->>'booking_id' = $1",
+        booking["id"],
+    )
+    assert reminders == 1
+    await drained(bus)
+    assert len(mails_to(stack.mail_dir, provider.email, subject)) == 1
+    assert len(mails_to(stack.mail_dir, customer.email, subject)) == 1
+
+
+async def test_requests_and_answers_are_mailed_to_the_side_that_must_know(
+    front: httpx.AsyncClient, bus: Bus, stack: Settings
+) -> None:
+    provider, customer = await business(front), await business(front)
+    title = unique("Cold room")
+    resource = await listed(front, bus, provider, customer, title=title, instant_book=False)
+    declined = await booked(front, customer, resource, **window(days_ahead(3), 9, 10))
+    accepted = await booked(front, customer, resource, **window(days_ahead(3), 11, 12))
+    subject = f"New booking request for {title}"
+
+    async def both_requests() -> list[EmailMessage]:
+        found = mails_to(stack.mail_dir, provider.email, subject)
+        return found if len(found) == 2 else []
+
+    links = {line for mail in await eventually(both_requests) for line in text(mail).split()}
+    assert {f"{stack.service_url('web')}/bookings/{b['id']}" for b in (declined, accepted)} <= links
+
+    url = "/api/booking/bookings"
+    expect(
+        await front.post(f"{url}/{declined['id']}/decline", json={}, headers=provider.headers), 200
+    )
+    expect(
+        await front.post(f"{url}/{accepted['id']}/accept", json={}, headers=provider.headers), 200
+    )
+    no = await mail_to(stack.mail_dir, customer.email, f"Booking request declined: {title}")
+    assert f"/bookings/{declined['id']}" in text(no)
+    yes = await mail_to(stack.mail_dir, customer.email, f"Booking confirmed: {title}")
+    assert f"/bookings/{accepted['id']}" in text(yes)
+    await drained(bus)
+    assert len(mails_to(stack.mail_dir, provider.email, subject)) == 2
+    assert mails_to(stack.mail_dir, customer.email, "New booking request") == []
