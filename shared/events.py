@@ -199,9 +199,18 @@ class BookingRequested(Event, frozen=True, kw_only=True):
     """A customer asked for a slot; a paid booking now awaits its payment authorisation."""
 
     type = "booking.requested.v1"
-    consumers = ("billing", "accounts")
+    consumers = ("billing",)
     booking: BookingFacts
     instant: bool
+
+
+class BookingAwaitingAnswer(Event, frozen=True, kw_only=True):
+    """A request the provider must accept or decline: a free one at once, a paid one once its
+    payment is authorised (before that it is only a hold the customer may never pay)."""
+
+    type = "booking.awaiting_answer.v1"
+    consumers = ("accounts",)
+    booking: BookingFacts
 
 
 class BookingAccepted(Event, frozen=True, kw_only=True):

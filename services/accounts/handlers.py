@@ -37,11 +37,11 @@ from services.accounts.models import Membership, Tenant, User
 from shared.bus import Handlers
 from shared.config import get_settings
 from shared.events import (
+    BookingAwaitingAnswer,
     BookingConfirmed,
     BookingDeclined,
     BookingFacts,
     BookingMessagePosted,
-    BookingRequested,
     BookingStartingSoon,
 )
 
@@ -136,12 +136,8 @@ async def starting_soon(session: AsyncSession, event: BookingStartingSoon, _: da
     await both_sides(session, event.booking, reminder_notice)
 
 
-async def requested(session: AsyncSession, event: BookingRequested, _: datetime) -> None:
-    """A request waiting for the provider's answer; instant and unpaid ones are news later
-    (confirmed), a paid one once its payment is authorised (not announced yet: see docs)."""
+async def awaiting_answer(session: AsyncSession, event: BookingAwaitingAnswer, _: datetime) -> None:
     booking = event.booking
-    if booking.status != "requested":
-        return
     title, url = _title(booking.title), _page(booking)
     await notify(
         session,
@@ -171,7 +167,7 @@ async def declined(session: AsyncSession, event: BookingDeclined, _: datetime) -
 HANDLERS: Handlers = {
     BookingMessagePosted: message_posted,
     BookingStartingSoon: starting_soon,
-    BookingRequested: requested,
+    BookingAwaitingAnswer: awaiting_answer,
     BookingConfirmed: confirmed,
     BookingDeclined: declined,
 }

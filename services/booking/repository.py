@@ -44,6 +44,7 @@ from services.booking.models import (
 from shared.errors import Conflict, NotFound, Problem
 from shared.events import (
     BookingAccepted,
+    BookingAwaitingAnswer,
     BookingCancelled,
     BookingCompleted,
     BookingConfirmed,
@@ -178,7 +179,8 @@ async def hold_units(session: AsyncSession, booking: Booking, capacity: int) -> 
 
 
 async def add_booking(session: AsyncSession, booking: Booking, capacity: int) -> None:
-    """Insert the booking with its units and announce it (requested, and confirmed if so)."""
+    """Insert the booking with its units and announce it (requested, and confirmed or awaiting
+    the provider's answer if so)."""
     session.add(booking)
     await session.flush()
     await hold_units(session, booking, capacity)
@@ -192,6 +194,10 @@ async def add_booking(session: AsyncSession, booking: Booking, capacity: int) ->
     )
     if booking.status == domain.CONFIRMED:
         await emit(session, outbox, BookingConfirmed(booking=facts(booking)), booking.tenant_id)
+    elif booking.status == domain.REQUESTED:
+        await emit(
+            session, outbox, BookingAwaitingAnswer(booking=facts(booking)), booking.tenant_id
+        )
 
 
 # Bookings ---------------------------------------------------------------------------------------
@@ -332,6 +338,8 @@ async def remind(session: AsyncSession, booking: Booking, now: datetime) -> None
 def _event_for(booking: Booking, previous: str, *, by: UUID | None, message: str) -> Event | None:
     booking_facts = facts(booking)
     match booking.status:
+        case domain.REQUESTED if not booking.instant:  # paid, authorised: now for the provider
+            return BookingAwaitingAnswer(booking=booking_facts)
         case domain.ACCEPTED:
             return BookingAccepted(booking=booking_facts)
         case domain.CONFIRMED:

@@ -95,6 +95,7 @@ async def test_paid_request_moves_with_billing_through_every_paid_state(
     )
     assert [t["type"] for t in types] == [
         "booking.requested.v1",
+        "booking.awaiting_answer.v1",
         "booking.accepted.v1",
         "booking.confirmed.v1",
         "booking.cancelled.v1",

@@ -15,6 +15,7 @@ import msgspec
 from shared.bus import Bus
 from shared.config import Settings
 from shared.events import Envelope
+from tests.billing.helpers import authorised
 from tests.booking.helpers import Business, booked, business, days_ahead, listed, window
 from tests.support import eventually, expect, mail_to, mails_to, unique
 
@@ -143,3 +144,11 @@ async def test_requests_and_answers_are_mailed_to_the_side_that_must_know(
     await drained(bus)
     assert len(mails_to(stack.mail_dir, provider.email, subject)) == 2
     assert mails_to(stack.mail_dir, customer.email, "New booking request") == []
+
+
+async def test_a_paid_request_reaches_the_provider_once_its_payment_is_authorised(
+    front: httpx.AsyncClient, bus: Bus, stack: Settings
+) -> None:
+    provider, _, booking = await authorised(front, bus)
+    request = await mail_to(stack.mail_dir, provider.email, "New booking request for")
+    assert f"{stack.service_url('web')}/bookings/{booking['id']}" in text(request)
