@@ -411,8 +411,9 @@ def _where(frame: str) -> str:
 
 
 def _package(frame: str) -> str:
-    parts = _where(frame).split("/")
-    return "/".join(parts[:2]) if parts[0] in ("services", "shared") else parts[0].split(":")[0]
+    """`asyncpg`, `sqlalchemy`, ...; our own code per service (`services/directory`), `shared`."""
+    parts = _where(frame).rsplit(":", 1)[0].split("/")
+    return "/".join(parts[:2]) if parts[0] == "services" else parts[0]
 
 
 def _short(frame: str) -> str:
