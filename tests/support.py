@@ -137,11 +137,17 @@ async def mail_to(mail_dir: Path, address: str, subject: str) -> EmailMessage:
     return await eventually(find, within=10)
 
 
-def link_token(message: EmailMessage) -> str:
-    """The token of the link in a mail accounts sent."""
+def mail_text(message: EmailMessage) -> str:
+    """The plain-text body of a mail, decoded."""
     body = message.get_body(("plain",))
     assert body is not None
-    found = re.search(r"[?&]token=([\w.\-]+)", body.get_content())
+    content: str = body.get_content()
+    return content
+
+
+def link_token(message: EmailMessage) -> str:
+    """The token of the link in a mail accounts sent."""
+    found = re.search(r"[?&]token=([\w.\-]+)", mail_text(message))
     assert found, "the mail carries a link with a token"
     return found.group(1)
 

@@ -17,14 +17,7 @@ from shared.config import Settings
 from shared.events import Envelope
 from tests.billing.helpers import authorised
 from tests.booking.helpers import Business, booked, business, days_ahead, listed, window
-from tests.support import eventually, expect, mail_to, mails_to, unique
-
-
-def text(message: EmailMessage) -> str:
-    body = message.get_body(("plain",))
-    assert body is not None
-    content: str = body.get_content()
-    return content
+from tests.support import eventually, expect, mail_text, mail_to, mails_to, unique
 
 
 def name(party: Business) -> str:
@@ -55,7 +48,7 @@ async def test_message_mails_the_other_business_once_with_excerpt_and_link(
 
     mail = await mail_to(stack.mail_dir, provider.email, "New message from")
     assert mail["Subject"] == f"New message from {name(customer)} about {title}"
-    content = text(mail)
+    content = mail_text(mail)
     assert "> Can I bring my own trays? We arrive at 9:45, then we clean up" in content
     assert long_tail not in content, "an excerpt, not the whole message"
     link = f"{stack.service_url('web')}/bookings/{booking['id']}#thread"
@@ -98,10 +91,10 @@ async def test_reminder_mails_both_sides_once_before_the_start(
     subject = f"Reminder: {title} starts soon"
     to_provider = await mail_to(stack.mail_dir, provider.email, subject)
     to_customer = await mail_to(stack.mail_dir, customer.email, subject)
-    assert f"booked by {name(customer)}" in text(to_provider)
-    assert f"with {name(provider)}" in text(to_customer)
+    assert f"booked by {name(customer)}" in mail_text(to_provider)
+    assert f"with {name(provider)}" in mail_text(to_customer)
     for mail in (to_provider, to_customer):
-        assert f"{stack.service_url('web')}/bookings/{booking['id']}" in text(mail)
+        assert f"{stack.service_url('web')}/bookings/{booking['id']}" in mail_text(mail)
     reminders = await owner_conn.fetchval(
         "SELECT count(*) FROM booking.outbox WHERE type = 'booking.starting_soon.v1'"
         " AND envelope->'payload'->'booking'->>'booking_id' = $1",
@@ -127,7 +120,7 @@ async def test_requests_and_answers_are_mailed_to_the_side_that_must_know(
         found = mails_to(stack.mail_dir, provider.email, subject)
         return found if len(found) == 2 else []
 
-    links = {line for mail in await eventually(both_requests) for line in text(mail).split()}
+    links = {line for mail in await eventually(both_requests) for line in mail_text(mail).split()}
     assert {f"{stack.service_url('web')}/bookings/{b['id']}" for b in (declined, accepted)} <= links
 
     url = "/api/booking/bookings"
@@ -138,9 +131,9 @@ async def test_requests_and_answers_are_mailed_to_the_side_that_must_know(
         await front.post(f"{url}/{accepted['id']}/accept", json={}, headers=provider.headers), 200
     )
     no = await mail_to(stack.mail_dir, customer.email, f"Booking request declined: {title}")
-    assert f"/bookings/{declined['id']}" in text(no)
+    assert f"/bookings/{declined['id']}" in mail_text(no)
     yes = await mail_to(stack.mail_dir, customer.email, f"Booking confirmed: {title}")
-    assert f"/bookings/{accepted['id']}" in text(yes)
+    assert f"/bookings/{accepted['id']}" in mail_text(yes)
     await drained(bus)
     assert len(mails_to(stack.mail_dir, provider.email, subject)) == 2
     assert mails_to(stack.mail_dir, customer.email, "New booking request") == []
@@ -151,4 +144,4 @@ async def test_a_paid_request_reaches_the_provider_once_its_payment_is_authorise
 ) -> None:
     provider, _, booking = await authorised(front, bus)
     request = await mail_to(stack.mail_dir, provider.email, "New booking request for")
-    assert f"{stack.service_url('web')}/bookings/{booking['id']}" in text(request)
+    assert f"{stack.service_url('web')}/bookings/{booking['id']}" in mail_text(request)

@@ -1,0 +1,49 @@
+"""The booking page over plain HTTP (no browser needed): the thread's form posts with its CSRF
+token and mails the other business; a refund billing made shows on the page."""
+
+from __future__ import annotations
+
+import httpx
+
+from shared.bus import Bus
+from shared.config import Settings
+from tests.billing.helpers import authorised, decide
+from tests.booking.helpers import booked, business, days_ahead, listed, status_becomes, window
+from tests.booking.test_refunds import refunded
+from tests.support import mail_text, mail_to, unique
+from tests.web.test_security import csrf, signed_in
+
+
+async def test_thread_form_posts_with_its_token_only_and_mails_the_provider(
+    front: httpx.AsyncClient, bus: Bus, stack: Settings
+) -> None:
+    provider, customer = await business(front), await business(front)
+    title = unique("Proofing room")
+    resource = await listed(front, bus, provider, customer, title=title)
+    booking = await booked(front, customer, resource, **window(days_ahead(4), 10, 12))
+    page_path = f"/bookings/{booking['id']}"
+    async with signed_in(front, customer.email) as browser:
+        page = await browser.get(page_path)
+        assert page.status_code == 200 and "No messages yet." in page.text
+        form = f"{page_path}/messages"
+        forged = await browser.post(form, data={"_csrf_token": "forged", "body": "Forged"})
+        assert forged.status_code == 403
+        sent = await browser.post(
+            form, data={"_csrf_token": csrf(page), "body": "Is the back door open at 7?"}
+        )
+        assert sent.status_code == 303 and sent.headers["location"].endswith("#thread")
+        thread = (await browser.get(page_path)).text
+    assert "Is the back door open at 7?" in thread and "Forged" not in thread
+    mail = await mail_to(stack.mail_dir, provider.email, f"about {title}")
+    assert f"{stack.service_url('web')}{page_path}#thread" in mail_text(mail)
+
+
+async def test_booking_page_shows_what_was_refunded(front: httpx.AsyncClient, bus: Bus) -> None:
+    provider, customer, booking = await authorised(front, bus, days=3)
+    await decide(front, provider, booking, "accept")
+    await status_becomes(front, customer, booking["id"], "confirmed")
+    await decide(front, customer, booking, "cancel")
+    await refunded(front, customer, booking["id"], 2500)
+    async with signed_in(front, customer.email) as browser:
+        page = (await browser.get(f"/bookings/{booking['id']}")).text
+    assert '<dd id="refunded">€25.00</dd>' in page
