@@ -53,16 +53,19 @@ async def forward(
     headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
     headers[REQUEST_ID_HEADER] = request_id_var.get() or ""
     headers["x-forwarded-for"] = request.client.host if request.client else ""
-    url = f"{upstreams(state)[service]}/api/{service}{path if path.startswith('/') else '/' + path}"
-    if path == "":
-        url = url.rstrip("/")
-    upstream = client(state).build_request(
-        request.method,
-        url,
-        params=request.url.query,
-        headers=headers,
-        content=request.stream(),
-    )
+    # The path as the client sent it, still percent-encoded: decoding and re-sending it would
+    # turn an escaped control character into an invalid URL and an escaped "/" into a new segment.
+    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    try:
+        upstream = client(state).build_request(
+            request.method,
+            upstreams(state)[service] + raw_path.decode("latin-1"),
+            params=request.url.query,
+            headers=headers,
+            content=request.stream(),
+        )
+    except httpx.InvalidURL as exc:
+        raise Problem(400, "bad-request", "The request URL is not valid.") from exc
     try:
         answer = await client(state).send(upstream, stream=True)
     except httpx.HTTPError as exc:
