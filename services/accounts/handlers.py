@@ -16,10 +16,9 @@ from functools import cache
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.accounts import domain, repository
+from services.accounts import repository
 from services.accounts.config import AccountsConfig
 from services.accounts.mail import (
     BookingNotice,
@@ -33,7 +32,7 @@ from services.accounts.mail import (
     reminder_notice,
     request_notice,
 )
-from services.accounts.models import Membership, Tenant, User
+from services.accounts.models import Tenant
 from shared.bus import Handlers
 from shared.config import get_settings
 from shared.events import (
@@ -69,28 +68,25 @@ async def notify(
     other: UUID,
     window: tuple[datetime, datetime],
     write: Write,
-) -> int:
-    """Mail the notice to the recipient business's owners and admins; returns how many."""
+) -> None:
+    """Mail the notice to the recipient business's owners and admins."""
     config, mailer = outlet()
     await repository.act_as(session, recipient)
     business = await session.get(Tenant, recipient)
     if business is None:
         raise LookupError(f"booking news for unknown business {recipient}")
     counterpart = await session.get(Tenant, other)
-    people = await session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == recipient, Membership.role.in_(domain.MANAGERS))
-        .order_by(User.email)
-    )
     notice = write(
         counterpart.name if counterpart is not None else "The other business",
         booking_when(*window, ZoneInfo(business.timezone)),
     )
-    addresses = [person.email for person in people]
-    for address in addresses:
-        await mailer.send(compose(config.mail_from, address, notice.subject, notice.body))
-    return len(addresses)
+    people = await repository.managers(session, recipient)
+    for person in people:
+        await mailer.send(compose(config.mail_from, person.email, notice.subject, notice.body))
+    log.info(
+        "booking news mailed",
+        extra={"fields": {"tenant_id": str(recipient), "to": len(people)}},
+    )
 
 
 def _page(booking: BookingFacts) -> str:
@@ -103,14 +99,13 @@ def _title(title: str) -> str:
 
 async def message_posted(session: AsyncSession, event: BookingMessagePosted, _: datetime) -> None:
     title, url = _title(event.title), link(event.path)
-    sent = await notify(
+    await notify(
         session,
         event.recipient_tenant_id,
         event.sender_tenant_id,
         (event.starts_at, event.ends_at),
         lambda other, when: message_notice(other, title, when, event.excerpt, url),
     )
-    log.info("message mailed", extra={"fields": {"booking_id": str(event.booking_id), "to": sent}})
 
 
 async def both_sides(

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import ColumnElement, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.accounts import tokens
+from services.accounts import domain, tokens
 from services.accounts.models import (
     ApiKey,
     Invitation,
@@ -129,6 +129,17 @@ async def members(session: AsyncSession, tenant_id: UUID) -> list[tuple[Membersh
         .order_by(Membership.created_at, User.email)
     )
     return [(m, u) for m, u in rows.tuples()]
+
+
+async def managers(session: AsyncSession, tenant_id: UUID) -> list[User]:
+    """The owners and admins, who hear about the business's bookings."""
+    people = await session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == tenant_id, Membership.role.in_(domain.MANAGERS))
+        .order_by(User.email)
+    )
+    return list(people)
 
 
 async def owner_count(session: AsyncSession, tenant_id: UUID) -> int:
