@@ -49,9 +49,6 @@ LOCAL = {
 """Platform-level tables that stay on the coordinator (Citus local tables)."""
 
 PENDING = {
-    ("booking.bookings", "uq_bookings_id"): "index on id; a party finds a booking by id alone",
-    ("booking.reviews", "uq_reviews_id"): "index on id",
-    ("booking.booking_units", "no_double_booking"): "tenant_id = first: a resource has one owner",
     ("booking.calendar_feeds", "uq_calendar_feeds_token_hash"): "tenant id in the feed URL",
     ("billing.payments", "uq_payments_booking_id"): "index on booking_id",
     ("billing.payments", "uq_payments_checkout_session_id"): "tenant from Stripe metadata",

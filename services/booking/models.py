@@ -102,7 +102,8 @@ class Booking(BookingBase):
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, unique=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, index=True, default=uuid.uuid4)
+    """Unique by construction (uuid4); indexed alone because either party finds it by id."""
     customer_tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     resource_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -139,6 +140,9 @@ class BookingUnit(BookingBase):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "booking_id"], [Booking.tenant_id, Booking.id]),
         ExcludeConstraint(
+            # tenant_id first, though a resource has one provider: Citus can then enforce it
+            # within each tenant's shard (docs/SCALING.md).
+            (text("tenant_id"), "="),
             (text("resource_id"), "="),
             (text("unit"), "="),
             (text("during"), "&&"),
@@ -185,7 +189,7 @@ class Review(BookingBase):
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     booking_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True, default=uuid.uuid4)
     subject_tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     subject_role: Mapped[str] = mapped_column(String(10))
     resource_id: Mapped[uuid.UUID] = mapped_column(Uuid)
