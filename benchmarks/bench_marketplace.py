@@ -52,13 +52,15 @@ from infra.stripe_sim.webhooks import sign
 from services.accounts.tokens import ensure_signing_key
 from shared.config import Settings
 from shared.events import ResourceSnapshot
-from tests.support import child_env, with_database
+from tests.support import child_env, free_port, with_database
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
 MIX = {"search": 70, "listing + availability": 20, "book + accept": 8, "stripe webhook": 2}
 LEVELS = (1, 2, 4, 8, 16, 32)
 PEOPLE = 40
 """Signed-in customers, and providers of free on-request listings, the workload acts as."""
+POOL_SIZE = 4
+"""Connections per service process (as many again on overflow)."""
 TOKEN_AGE = timedelta(minutes=10)
 """Access tokens live 15 minutes: sign in again between levels once they are this old."""
 
@@ -699,6 +701,7 @@ def main() -> int:
         settings = replace(
             with_database(stack_settings(Path(tmp)), "marketplace"),
             queue_namespace="alliance-bench-marketplace",
+            stripe_api_base=f"http://127.0.0.1:{free_port()}",
         )
         began = time.perf_counter()
         counts = asyncio.run(prepare(settings, args.bookings, not args.no_seed))
@@ -708,6 +711,9 @@ def main() -> int:
         env = child_env(settings)
         env["ALLIANCE_ENV"] = "benchmark"
         env.pop("ALLIANCE_SWEEP_SECONDS")
+        # Two cores gain nothing from more than a few connections per process, and the server's
+        # 100 connections are shared with whoever else uses it.
+        env["ALLIANCE_DB_POOL_SIZE"] = str(POOL_SIZE)
         log_dir = Path(tmp) / "logs"
         processes = Processes(env, log_dir=log_dir)
         processes.start_stack(threads=4)
