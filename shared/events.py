@@ -349,11 +349,11 @@ class PaymentRefunded(Event, frozen=True, kw_only=True):
 
 
 class PayoutAccountUpdated(Event, frozen=True, kw_only=True):
-    """What Stripe says a provider's payout account may do; directory will refuse to publish
-    paid listings until charges are enabled."""
+    """What Stripe says a provider's payout account may do; directory refuses paid listings,
+    and hides live ones, while charges are not enabled."""
 
     type = "payout_account.updated.v1"
-    consumers = ()
+    consumers = ("directory",)
     tenant_id: UUID
     charges_enabled: bool
     payouts_enabled: bool

@@ -1,4 +1,5 @@
-"""Helpers shared by tests: polling for asynchronous effects, ports, child environments."""
+"""Helpers shared by tests: polling for asynchronous effects, ports, child environments,
+and businesses that can take payments."""
 
 from __future__ import annotations
 
@@ -159,3 +160,29 @@ def expect(answer: httpx.Response, status: int, slug: str | None = None) -> Any:
         assert answer.headers["content-type"].startswith("application/problem+json")
         assert answer.json()["type"] == f"https://alliance.dev/problems/{slug}", answer.text
     return answer.json() if answer.content else None
+
+
+async def connect_payouts(front: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """Express onboarding on the Stripe simulator's hosted page, as the business's owner would,
+    until billing and directory both know it can take payments (paid listings need that)."""
+    api = "/api/billing/payout-account"
+    if not expect(await front.get(api, headers=headers), 200)["charges_enabled"]:
+        started = expect(await front.post(f"{api}/onboarding", headers=headers), 200)
+        assert started["test_mode"] is True, started
+        async with httpx.AsyncClient(timeout=10) as browser:
+            assert (await browser.get(started["onboarding_url"])).status_code == 200
+            done = await browser.post(
+                started["onboarding_url"], data={"action": "complete"}, follow_redirects=False
+            )
+            assert done.status_code == 303, done.text
+
+        async def billed() -> bool:
+            return bool(expect(await front.get(api, headers=headers), 200)["charges_enabled"])
+
+        await eventually(billed)
+
+    async def listed() -> bool:
+        profile = expect(await front.get("/api/directory/partner", headers=headers), 200)
+        return bool(profile["payments_enabled"])
+
+    await eventually(listed)

@@ -240,6 +240,16 @@ def create_app(
             return _json(exc.body(), exc.status)
         return _json(found)
 
+    @post("/_sim/accounts/{account_id:str}/lapse", name="sim_lapse")
+    async def lapse(account_id: FromPath[str]) -> Response[Any]:
+        """A connected account's verification lapses: charges and payouts are disabled."""
+        try:
+            account = sim.store.get("account", account_id)
+        except StripeError as exc:
+            return _json(exc.body(), exc.status)
+        connect.lapse_verification(sim, account)
+        return _json(account)
+
     handlers: list[BaseRouteHandler] = [
         api,
         show_checkout,
@@ -251,6 +261,7 @@ def create_app(
         resend,
         renew,
         dispute,
+        lapse,
     ]
     app = Litestar(
         route_handlers=handlers,

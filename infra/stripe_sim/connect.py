@@ -136,6 +136,20 @@ def complete_onboarding(sim: Simulator, account: JSON) -> None:
     sim.emit("account.updated", account, previous_attributes=previous, account=account["id"])
 
 
+def lapse_verification(sim: Simulator, account: JSON) -> None:
+    """What Stripe does when a verification lapses: payments and payouts stop until the owner
+    provides the document again (onboarding once more enables them)."""
+    previous = {
+        k: snapshot(account[k])
+        for k in ("charges_enabled", "payouts_enabled", "requirements", "capabilities")
+    }
+    account["charges_enabled"] = False
+    account["payouts_enabled"] = False
+    account["requirements"] = _requirements(["individual.verification.document"])
+    account["capabilities"] = {name: "inactive" for name in account["capabilities"]}
+    sim.emit("account.updated", account, previous_attributes=previous, account=account["id"])
+
+
 def require_destination(sim: Simulator, destination: str, param: str) -> JSON:
     """A destination charge needs an onboarded account with the transfers capability."""
     account = sim.store.get("account", destination, param=param, status=400)

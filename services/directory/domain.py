@@ -77,6 +77,23 @@ def check_rules(min_minutes: int, max_minutes: int) -> None:
         raise invalid("rules.min_minutes", "The minimum duration exceeds the maximum.")
 
 
+def bookable(price_amount: int, charges_enabled: bool) -> bool:
+    """Free listings need nothing; a paid one needs a business Stripe lets take payments."""
+    return price_amount == 0 or charges_enabled
+
+
+def check_payouts(price_amount: int, charges_enabled: bool) -> None:
+    """A paid listing goes to review (or gets its price) only once payouts are connected."""
+    if not bookable(price_amount, charges_enabled):
+        raise Problem(
+            409,
+            "payouts-not-enabled",
+            "Paid listings need a connected payout account: connect payouts (Billing → Payouts)"
+            " and submit again once Stripe has enabled payments, or make the listing free.",
+            connect_url="/billing/payouts",
+        )
+
+
 def check_visibility(visibility: str, alliance_ids: Iterable[UUID], mine: set[UUID]) -> None:
     chosen = set(alliance_ids)
     if visibility == "alliance" and not chosen:
@@ -104,10 +121,13 @@ def visible(
     shared_with: set[UUID],
     viewer: UUID | None,
     viewer_alliances: set[UUID],
+    payable: bool = True,
 ) -> bool:
-    """Owners see their own listings; others only live ones, alliance-only ones when members."""
+    """Owners see their own listings; others only live ones, alliance-only ones when members.
+    A paid listing whose business can no longer take payments (`payable` False) is hidden
+    like a suspended business's: it could not be booked."""
     if viewer is not None and viewer == owner:
         return True
-    if status != "published" or partner_status != "active":
+    if status != "published" or partner_status != "active" or not payable:
         return False
     return visibility == "public" or bool(shared_with & viewer_alliances)

@@ -1,16 +1,19 @@
-"""How directory keeps its partner projection in step with accounts' tenant events."""
+"""How directory keeps its partner projection in step with accounts' tenant events, booking's
+reviews and billing's payout accounts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.directory.models import Partner
+from services.directory import repository
+from services.directory.models import Partner, Resource
 from shared.bus import Handlers
 from shared.events import (
+    PayoutAccountUpdated,
     ReviewPosted,
     TenantCreated,
     TenantReinstated,
@@ -63,10 +66,41 @@ async def set_status(
     )
 
 
+async def set_payouts(
+    session: AsyncSession, event: PayoutAccountUpdated, occurred_at: datetime
+) -> None:
+    """Follow whether the business can take payments; an older report arriving late is ignored.
+
+    When payments stop (Stripe disabled charges: a lapsed verification, say), its live paid
+    listings stay published, with no new review needed, but nobody else sees them and booking
+    hears they are withdrawn: a listing that cannot be paid for must not be found or booked.
+    Bookings already made stay. When payments come back, they are announced again as they are.
+    """
+    row = await session.get(Partner, event.tenant_id, with_for_update=True)
+    if row is None:
+        raise LookupError(f"payout news for {event.tenant_id}, not in the directory yet")
+    if row.payouts_changed_at is not None and row.payouts_changed_at > occurred_at:
+        return
+    row.payouts_changed_at = occurred_at
+    if row.charges_enabled == event.charges_enabled:
+        return
+    row.charges_enabled = event.charges_enabled
+    paid = await session.scalars(
+        select(Resource).where(
+            Resource.tenant_id == event.tenant_id,
+            Resource.status == "published",
+            Resource.price_amount > 0,
+        )
+    )
+    for resource in paid.all():
+        await repository.announce(session, resource, first=False)
+
+
 HANDLERS: Handlers = {
     TenantCreated: upsert_partner,
     TenantUpdated: upsert_partner,
     TenantSuspended: set_status,
     TenantReinstated: set_status,
     ReviewPosted: add_rating,
+    PayoutAccountUpdated: set_payouts,
 }

@@ -72,6 +72,10 @@ class Partner(DirectoryBase):
     status: Mapped[str] = mapped_column(String(20), default="active")
     source_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     """When accounts last changed this tenant; older events arriving late are ignored."""
+    charges_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    """Whether Stripe lets this business take payments (from billing); paid listings need it."""
+    payouts_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When billing last reported the payout account; older reports arriving late are ignored."""
     created_at: Mapped[datetime] = _now()
 
 

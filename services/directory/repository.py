@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.directory import domain
 from services.directory.models import (
     AllianceMember,
     Category,
@@ -30,6 +31,8 @@ from shared.events import (
     ResourceUpdated,
 )
 from shared.outbox import emit
+
+PAYOUTS_OFF = "its business cannot take payments until payouts are connected"
 
 
 async def publish(session: AsyncSession, event: Event, tenant_id: UUID | None) -> None:
@@ -147,7 +150,13 @@ def snapshot(resource: Resource, alliance_ids: set[UUID]) -> ResourceSnapshot:
 
 
 async def announce(session: AsyncSession, resource: Resource, *, first: bool) -> None:
-    """Tell booking and billing what is now bookable, under a new version number."""
+    """Tell booking what is now bookable, under a new version number. A paid listing of a
+    business that cannot take payments is announced as withdrawn instead, so no edit or
+    approval lists it again before payouts are back (see handlers.set_payouts)."""
+    owner = await partner(session, resource.tenant_id)
+    if not domain.bookable(resource.price_amount, owner.charges_enabled):
+        await withdraw(session, resource, PAYOUTS_OFF)
+        return
     resource.version += 1
     alliance_ids = (await shared_with(session, [resource.id]))[resource.id]
     data = snapshot(resource, alliance_ids)

@@ -133,6 +133,8 @@ class ResourceOut(msgspec.Struct, kw_only=True):
     status: str
     rejection_reason: str | None
     pending_review: dict[str, Any] | None
+    payouts_needed: bool = False
+    """For its business: a paid listing others cannot see or book until payouts are connected."""
     photos: list[PhotoOut]
     version: int
     published_at: datetime | None
@@ -164,6 +166,8 @@ class PartnerOut(msgspec.Struct, kw_only=True):
     status: str
     rating: float | None
     review_count: int
+    payments_enabled: bool = False
+    """Whether the business can take card payments, hence have paid listings live."""
     resources: list[ResourceOut] = msgspec.field(default_factory=list)
 
 

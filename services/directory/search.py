@@ -264,9 +264,12 @@ def conditions(shape: Shape, *, facets: bool = False) -> list[ColumnElement[bool
     """Every filter of the search; for `facets`, all but the kind and category filters."""
     # NOT IN over the few inactive businesses plans as one hashed lookup, whatever the estimates.
     inactive = select(Partner.tenant_id).where(Partner.status != "active")
+    unpaid = select(Partner.tenant_id).where(Partner.charges_enabled.is_(False))
     where: list[ColumnElement[bool]] = [
         Resource.status == "published",
         Resource.tenant_id.not_in(inactive),
+        # A paid listing only while its business can take payments (domain.bookable).
+        or_(Resource.price_amount == 0, Resource.tenant_id.not_in(unpaid)),
         _visible(shape),
     ]
     if shape.words is not None:

@@ -9,7 +9,7 @@ import httpx
 from shared.bus import Bus
 from shared.events import ResourceSnapshot
 from tests.booking.helpers import Business, booked, business, days_ahead, listed, window
-from tests.support import eventually, expect
+from tests.support import connect_payouts, eventually, expect
 
 API = "/api/billing"
 GOOD_CARD = "4242424242424242"
@@ -19,25 +19,7 @@ DECLINED_CARD = "4000000000000002"
 async def onboarded(front: httpx.AsyncClient, prefix: str = "prov") -> Business:
     """A provider that went through Express onboarding on the simulator's hosted page."""
     provider = await business(front, prefix)
-    started = expect(
-        await front.post(f"{API}/payout-account/onboarding", headers=provider.headers), 200
-    )
-    assert started["test_mode"] is True and started["charges_enabled"] is False
-    async with httpx.AsyncClient(timeout=10) as browser:
-        page = await browser.get(started["onboarding_url"])
-        assert page.status_code == 200
-        done = await browser.post(
-            started["onboarding_url"], data={"action": "complete"}, follow_redirects=False
-        )
-        assert done.status_code == 303
-
-    async def enabled() -> dict[str, Any] | None:
-        body: dict[str, Any] = expect(
-            await front.get(f"{API}/payout-account", headers=provider.headers), 200
-        )
-        return body if body["charges_enabled"] else None
-
-    await eventually(enabled)
+    await connect_payouts(front, provider.headers)
     return provider
 
 

@@ -12,7 +12,7 @@ import pytest
 from services.accounts.staff import add_staff
 from shared.config import Settings
 from shared.db import Database
-from tests.support import eventually, expect, signup_body, unique
+from tests.support import connect_payouts, eventually, expect, signup_body, unique
 
 API = "/api/directory"
 PASSWORD = "sturdy-password-42"
@@ -90,10 +90,12 @@ async def platform_admin(stack: Settings) -> Actor:
 async def published(
     front: httpx.AsyncClient, owner: Actor, moderator: Actor, **overrides: Any
 ) -> dict[str, Any]:
-    """A listing taken through create → submit → approve."""
+    """A listing taken through create → submit → approve (paid ones once payouts are on)."""
     created = expect(
         await front.post(f"{API}/resources", json=listing(**overrides), headers=owner.headers), 201
     )
+    if created["payouts_needed"]:
+        await connect_payouts(front, owner.headers)
     expect(await front.post(f"{API}/resources/{created['id']}/submit", headers=owner.headers), 200)
     approved = await front.post(
         f"{API}/moderation/resources/{created['id']}/approve", headers=moderator.headers

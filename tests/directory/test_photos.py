@@ -15,7 +15,8 @@ MIB = 1_048_576
 
 async def draft(front: httpx.AsyncClient, owner: Actor) -> dict[str, Any]:
     created: dict[str, Any] = expect(
-        await front.post(f"{API}/resources", json=listing(), headers=owner.headers), 201
+        await front.post(f"{API}/resources", json=listing(price_amount=0), headers=owner.headers),
+        201,
     )
     return created
 

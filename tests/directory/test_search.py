@@ -73,7 +73,9 @@ async def test_only_live_titles_teach_search_their_words(
     word = token()
     draft = expect(
         await front.post(
-            f"{API}/resources", json=listing(title=f"Secret {word}"), headers=owner.headers
+            f"{API}/resources",
+            json=listing(title=f"Secret {word}", price_amount=0),
+            headers=owner.headers,
         ),
         201,
     )

@@ -23,7 +23,7 @@ from services.accounts.staff import add_staff
 from shared.config import Settings
 from shared.db import Database
 from tests.directory.conftest import business as directory_business
-from tests.support import eventually, expect, unique
+from tests.support import connect_payouts, eventually, expect, unique
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -154,6 +154,8 @@ async def published(
     }
     api = "/api/directory"
     created = expect(await front.post(f"{api}/resources", json=body, headers=owner.headers), 201)
+    if created["payouts_needed"]:
+        await connect_payouts(front, owner.headers)
     rid = created["id"]
     expect(await front.post(f"{api}/resources/{rid}/submit", headers=owner.headers), 200)
     review = f"{api}/moderation/resources/{rid}/approve"
@@ -163,17 +165,7 @@ async def published(
 
 async def payouts_connected(front: httpx.AsyncClient, provider: Person) -> None:
     """Finish the simulator's Connect onboarding the way its hosted page does."""
-    api = "/api/billing/payout-account"
-    account = expect(await front.post(f"{api}/onboarding", headers=provider.headers), 200)
-    async with httpx.AsyncClient(timeout=30) as stripe:
-        page = await stripe.post(account["onboarding_url"], data={"action": "complete"})
-        assert page.status_code < 400, page.text
-
-    async def ready() -> bool:
-        status = expect(await front.get(api, headers=provider.headers), 200)
-        return bool(status["charges_enabled"])
-
-    await eventually(ready)
+    await connect_payouts(front, provider.headers)
 
 
 async def pay_in_checkout(page: Page) -> None:

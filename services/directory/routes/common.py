@@ -47,6 +47,7 @@ async def can_see(session: AsyncSession, resource: Resource, tenant: UUID | None
         shared_with=(await repository.shared_with(session, [resource.id]))[resource.id],
         viewer=tenant,
         viewer_alliances=await repository.alliances_of(session, tenant),
+        payable=domain.bookable(resource.price_amount, partner.charges_enabled),
     )
 
 
@@ -82,17 +83,16 @@ async def render(
         .tuples()
         .all()
     )
-    partner_slugs = dict(
-        (
+    partners = {
+        tenant_id: (slug, charges_enabled)
+        for tenant_id, slug, charges_enabled in (
             await session.execute(
-                select(Partner.tenant_id, Partner.slug).where(
+                select(Partner.tenant_id, Partner.slug, Partner.charges_enabled).where(
                     Partner.tenant_id.in_({r.tenant_id for r in resources})
                 )
             )
-        )
-        .tuples()
-        .all()
-    )
+        ).tuples()
+    }
     out = []
     for r in resources:
         own = reviewer or viewer == r.tenant_id
@@ -100,7 +100,7 @@ async def render(
             ResourceOut(
                 id=r.id,
                 tenant_id=r.tenant_id,
-                partner_slug=partner_slugs.get(r.tenant_id),
+                partner_slug=partners[r.tenant_id][0] if r.tenant_id in partners else None,
                 kind=r.kind,
                 title=r.title,
                 description=r.description,
@@ -121,6 +121,10 @@ async def render(
                 status=r.status,
                 rejection_reason=r.rejection_reason if own else None,
                 pending_review=r.pending if own else None,
+                payouts_needed=own
+                and not domain.bookable(
+                    r.price_amount, r.tenant_id in partners and partners[r.tenant_id][1]
+                ),
                 photos=[
                     PhotoOut(
                         id=p.id, url=photo_url(p), content_type=p.content_type, approved=p.approved

@@ -39,6 +39,7 @@ async def partner_out(session: AsyncSession, partner: Partner, viewer: UUID | No
             shared_with=shared[r.id],
             viewer=viewer,
             viewer_alliances=alliances,
+            payable=domain.bookable(r.price_amount, partner.charges_enabled),
         )
     ]
     return PartnerOut(
@@ -57,6 +58,7 @@ async def partner_out(session: AsyncSession, partner: Partner, viewer: UUID | No
         if partner.rating_count
         else None,
         review_count=partner.rating_count,
+        payments_enabled=partner.charges_enabled,
         resources=await render(session, listed, viewer),
     )
 
@@ -73,6 +75,15 @@ class PartnersController(Controller):
             if found is None or (found.status != "active" and found.tenant_id != tenant):
                 raise NotFound("partner")
             return await partner_out(session, found, tenant)
+
+    @get("/partner")
+    async def own_profile(self, principal: Principal, db: Database) -> PartnerOut:
+        """The caller's own business page: profile, live listings, whether it can take payments."""
+        tenant_id = principal.require_tenant()
+        async with db.transaction(tenant_id, principal.user_id) as session:
+            return await partner_out(
+                session, await repository.partner(session, tenant_id), tenant_id
+            )
 
     @patch("/partner")
     async def edit_profile(

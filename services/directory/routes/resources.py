@@ -147,6 +147,8 @@ class ResourcesController(Controller):
                 **changes,
             }
             await _check(session, partner, state)
+            if resource.status in ("submitted", "published") and "price_amount" in changes:
+                domain.check_payouts(changes["price_amount"], partner.charges_enabled)
             text = {k: changes.pop(k) for k in domain.PUBLIC_TEXT if k in changes}
             live = resource.status == "published"
             if text and live:
@@ -184,7 +186,11 @@ class ResourcesController(Controller):
         tenant_id = manager(principal)
         async with db.transaction(tenant_id, principal.user_id) as session:
             resource = await repository.owned_resource(session, tenant_id, resource_id)
-            resource.status = domain.next_status(resource.status, action)
+            status = domain.next_status(resource.status, action)
+            if action == "submit":
+                partner = await repository.partner(session, tenant_id)
+                domain.check_payouts(resource.price_amount, partner.charges_enabled)
+            resource.status = status
             resource.updated_at = datetime.now(UTC)
             if action == "unpublish":
                 await repository.withdraw(session, resource, "withdrawn by its business")
