@@ -7,13 +7,14 @@ import httpx
 from playwright.async_api import expect
 
 from tests.support import expect as answered
-from tests.web.conftest import Contexts, Person, businesses, shot, sign_in
+from tests.web.conftest import Contexts, Person, businesses, payouts_connected, shot, sign_in
 
 
 async def test_alliance_members_see_shared_listing_and_member_price(
     contexts: Contexts, front: httpx.AsyncClient, admin: Person
 ) -> None:
     founder, ally, outsider = await businesses(front, "founder", "ally", "outsider")
+    await payouts_connected(front, founder)
     owner = await sign_in(await contexts(), founder.email)
     await owner.goto("/alliances")
     await expect(owner.get_by_text("Not in any alliance yet")).to_be_visible()

@@ -9,7 +9,7 @@ import zlib
 import httpx
 from playwright.async_api import FilePayload, Page, expect
 
-from tests.web.conftest import Contexts, business, shot, sign_in
+from tests.web.conftest import Contexts, business, payouts_connected, shot, sign_in
 
 
 def png() -> bytes:
@@ -78,7 +78,19 @@ async def test_provider_lists_three_kinds_with_photo_hours_and_rules(
     await page.get_by_label("Price for alliance members (EUR)").fill("20")
     await page.get_by_label("Add a photo").set_input_files(files=[PHOTO])
     await page.get_by_role("button", name="Save and submit for review").click()
-    await expect(page.get_by_text("Saved and submitted for review")).to_be_visible()
+    # Saved, but a paid listing waits for payouts: the page says so and links to them.
+    await expect(page.locator("h1 .badge")).to_have_text("draft")
+    notice = page.get_by_role("alert").filter(has_text="connect payouts")
+    await expect(notice).to_be_visible()
+    await expect(notice.get_by_role("link", name="Connect payouts")).to_have_attribute(
+        "href", "/billing/payouts"
+    )
+    await shot(page, "journey2-listing-needs-payouts")
+    await payouts_connected(front, provider)
+    await page.reload()
+    await expect(page.get_by_role("alert").filter(has_text="connect payouts")).to_have_count(0)
+    await page.get_by_role("button", name="Submit for review").click()
+    await expect(page.get_by_text("Submitted for review")).to_be_visible()
     await expect(page.locator("h1 .badge")).to_have_text("submitted")
     await expect(page.get_by_text("Awaiting approval")).to_be_visible()
     await expect(page.get_by_text("€25.00 / hour")).to_be_visible()

@@ -9,7 +9,15 @@ import httpx
 from playwright.async_api import expect
 
 from tests.support import expect as answered
-from tests.web.conftest import Contexts, Person, businesses, published, shot, sign_in
+from tests.web.conftest import (
+    Contexts,
+    Person,
+    businesses,
+    payouts_connected,
+    published,
+    shot,
+    sign_in,
+)
 
 API = "/api/directory"
 
@@ -24,6 +32,7 @@ async def submitted(front: httpx.AsyncClient, owner: Person, title: str) -> dict
         "availability": {"timezone": "Europe/Paris"},
     }
     created = answered(await front.post(f"{API}/resources", json=body, headers=owner.headers), 201)
+    await payouts_connected(front, owner)
     path = f"{API}/resources/{created['id']}/submit"
     result: dict[str, Any] = answered(await front.post(path, headers=owner.headers), 200)
     return result
