@@ -590,6 +590,7 @@ def report(
                 f" {errors} |"
             )
     found: Profile = spy["profile"]
+    peak = max(levels, key=lambda lv: lv.throughput)
 
     def share(n: int) -> str:
         return f"{100 * n / max(found.samples, 1):.1f}%"
@@ -602,9 +603,11 @@ def report(
         "",
         "From each booking's `booking.requested.v1` event (its `occurred_at`, stamped in the",
         "booking's transaction) to billing's inbox row for that event id (written in the",
-        "transaction that applies it): outbox relay (polls every 200 ms when idle), Redis,",
-        "the worker (4 threads), billing's transaction. Also a Stripe webhook from its",
-        "storage by the endpoint to its application by the worker.",
+        "transaction that applies it): the booking service's outbox relay (woken by the",
+        "commit's NOTIFY, polling every second as a safety net), Redis, the worker (4 threads),",
+        "billing's transaction. Also a Stripe webhook from its storage by the endpoint to its",
+        "application by the worker. For these free bookings billing's reaction is only to",
+        "record the event (a paid one would open a Checkout Session at the simulator).",
         "",
         "| clients | bookings | p50 ms | p95 ms | never applied | webhooks | p50 ms | p95 ms |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -617,20 +620,28 @@ def report(
         "",
         "## Where the CPU goes",
         "",
-        "CPU seconds each process spent per 1,000 operations at each level (from /proc; the",
-        "PostgreSQL column sums the backends serving this database).",
+        "CPU milliseconds each process spent per operation at each level (from /proc; the",
+        "PostgreSQL column sums the backends serving this database), and how many of the two",
+        "cores all of them kept busy together. What the machine's other work took is the rest.",
         "",
     ]
     names = sorted({k for lv in levels for k in lv.cpu})
     lines += [
-        "| clients | " + " | ".join(names) + " |",
-        "|---:|" + "---:|" * len(names),
+        "| clients | " + " | ".join(names) + " | cores busy |",
+        "|---:|" + "---:|" * (len(names) + 1),
         *(
             f"| {lv.concurrency} | "
             + " | ".join(f"{lv.cpu.get(n, 0.0) * 1000 / max(lv.done, 1):.1f}" for n in names)
-            + " |"
+            + f" | {sum(lv.cpu.values()) / lv.seconds:.2f} |"
             for lv in levels
         ),
+        "",
+        "At the peak, the share of the stack's CPU per process: "
+        + ", ".join(
+            f"{name} {100 * cpu / max(sum(peak.cpu.values()), 1e-9):.0f}%"
+            for name, cpu in sorted(peak.cpu.items(), key=lambda item: -item[1])
+        )
+        + ".",
         "",
         f"## Profile of the hottest process: {spy['process']}",
         "",

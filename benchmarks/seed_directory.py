@@ -103,7 +103,7 @@ def partner_rows(rng: random.Random, now: datetime) -> tuple[list[Business], lis
         rows.append(
             (
                 *(business.tenant_id, name, slug, "FR", "EUR", "Europe/Paris", description),
-                *(status, now, city, lat, lon),
+                *(status, now, city, lat, lon, True, now),
             )
         )
     return businesses, rows
@@ -112,6 +112,8 @@ def partner_rows(rng: random.Random, now: datetime) -> tuple[list[Business], lis
 PARTNER_COLUMNS = [
     *("tenant_id", "name", "slug", "country", "currency", "timezone", "description", "status"),
     *("source_updated_at", "city", "latitude", "longitude"),
+    # Every business has connected payouts (billing said so), so its paid listings are live.
+    *("charges_enabled", "payouts_changed_at"),
 ]
 RESOURCE_COLUMNS = [
     *("tenant_id", "id", "kind", "title", "description", "category", "category_id", "details"),

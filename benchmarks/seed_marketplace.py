@@ -5,7 +5,8 @@ events would have given it: accounts has each business with one owner who can si
 its copy of every published listing, the suspended businesses and the alliances, billing each
 business's name; and 200,000 past bookings (completed, spread over the public listings, none
 overlapping) with, for the paid ones, billing's captured payment and its balanced ledger
-transaction, and the providers' payout accounts. Written with COPY straight into each schema.
+transaction; every business has its payout account (directory's partners say charges are
+enabled, so paid listings are live). Written with COPY straight into each schema.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/alliance_bench_marketplace \
     REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python -m benchmarks.seed_marketplace
@@ -331,13 +332,14 @@ async def seed(
         past = past_bookings(rng, bookable, owners, sorted(active), bookings)
         await copy(conn, "booking.bookings", past.bookings, BOOKING_COLUMNS)
         await copy(conn, "booking.booking_units", past.units, UNIT_COLUMNS)
+        # Directory's partners say every business connected payouts: billing has the accounts.
+        connected = [p["tenant_id"] for p in partners if p["charges_enabled"]]
+        if not past.paying_providers <= set(connected):
+            raise RuntimeError("paid bookings of businesses without payouts")
         await copy(
             conn,
             "billing.payout_accounts",
-            [
-                (tenant, destination(tenant), True, True, True, "[]", now)
-                for tenant in sorted(past.paying_providers)
-            ],
+            [(tenant, destination(tenant), True, True, True, "[]", now) for tenant in connected],
             [
                 *("tenant_id", "stripe_account_id", "details_submitted", "charges_enabled"),
                 *("payouts_enabled", "requirements_due", "updated_at"),
