@@ -41,6 +41,15 @@ Timer: TypeAlias = Callable[[Database, dict[str, Any]], Awaitable[datetime | Non
 Timers: TypeAlias = Mapping[str, Timer]
 Sweep: TypeAlias = Callable[[Database], Awaitable[int]]
 """Finds and does overdue timed work straight from the database; returns how much it did."""
+HEARTBEAT_TIMEOUT_MS = 15_000
+"""A worker silent this long is dead: the messages it had taken but not acknowledged go back to
+their queue. Dramatiq's 60 s default, with its 1-in-1000 chance of looking, left the events a
+killed worker held (up to 8 per queue, and every delayed timer) waiting for many minutes. A live
+worker's consumers fetch at least every second, so 15 s only misjudges a frozen one, and a
+redelivery is harmless (inbox)."""
+MAINTENANCE_CHANCE = 100_000
+"""Per million queue commands, how many also return a dead worker's messages (10%): with an idle
+worker fetching each queue about once a second, within seconds of the heartbeat timeout."""
 MAX_DELAY_MS = 6 * 24 * 3600 * 1000
 """Dramatiq's Redis broker refuses delays of 7 days or more: longer waits run early, re-arm."""
 log = logging.getLogger("alliance.bus")
@@ -65,6 +74,8 @@ class Bus:
             namespace=namespace,
             socket_connect_timeout=2,
             socket_timeout=5,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
+            maintenance_chance=MAINTENANCE_CHANCE,
         )
         self.broker.add_middleware(AsyncIO())
         dramatiq.set_broker(self.broker)
