@@ -21,7 +21,10 @@ import httpx
 
 log = logging.getLogger("alliance.stripe_sim.webhooks")
 
-RETRY_DELAYS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+RETRY_DELAYS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0) + (30.0,) * 20
+"""Fast at first (tests), then every 30 s for ten minutes: Stripe keeps trying for three days,
+and billing counts on that when it is down; giving up after 8 s lost payments in the fault
+test (tests/test_faults.py) whenever billing took longer to restart."""
 TIMEOUT_SECONDS = 10.0
 
 
