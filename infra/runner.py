@@ -88,7 +88,8 @@ class Processes:
 
     def spawn_stripe_simulator(self) -> None:
         """Without a real Stripe key, payments go to the simulator, which posts its signed
-        webhooks to billing through the web front."""
+        webhooks to billing through the web front and keeps its objects under the data
+        directory, as billing keeps their ids in the database."""
         if self.env.get("STRIPE_API_KEY", STRIPE_SIMULATOR_KEY) != STRIPE_SIMULATOR_KEY:
             return
         url = httpx.URL(self.env.get("STRIPE_API_BASE", STRIPE_SIMULATOR_URL))
@@ -103,6 +104,8 @@ class Processes:
             web + WEBHOOK_PATH,
             "--webhook-secret",
             self.env.get("STRIPE_WEBHOOK_SECRET", STRIPE_SIMULATOR_SECRET),
+            "--state-file",
+            str(Path(self.env.get("ALLIANCE_DATA_DIR", ".data")) / "stripe-sim.json"),
             "--log-level",
             "warning",
             module="infra.stripe_sim",

@@ -77,15 +77,22 @@ async def database(settings: Settings) -> AsyncIterator[Settings]:
 
 
 @pytest.fixture(scope="session")
-def stack(database: Settings) -> Iterator[Settings]:
-    """Every service, the worker and the web front as real processes, as `alliance up` runs them."""
-    processes = Processes(child_env(database), log_dir=database.data_dir / "logs")
-    processes.start_stack(threads=4)
+def processes(database: Settings) -> Iterator[Processes]:
+    """Every service, the worker and the web front as real processes, as `alliance up` runs them;
+    tests that restart one of them (say, the Stripe simulator) use this."""
+    running = Processes(child_env(database), log_dir=database.data_dir / "logs")
+    running.start_stack(threads=4)
     try:
-        processes.wait_ready(ready_urls(database))
-        yield database
+        running.wait_ready(ready_urls(database))
+        yield running
     finally:
-        processes.stop()
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(processes: Processes, database: Settings) -> Settings:
+    """The running stack's settings (addresses, servers)."""
+    return database
 
 
 @pytest.fixture

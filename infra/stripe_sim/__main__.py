@@ -1,9 +1,11 @@
-"""`python -m infra.stripe_sim --port 8010 --webhook-url URL`: run the simulator standalone."""
+"""`python -m infra.stripe_sim --port 8010 --webhook-url URL [--state-file PATH]`: run the
+simulator standalone."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 import uvicorn
 
@@ -28,6 +30,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="URL browsers use to reach the simulator (default http://HOST:PORT)",
     )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        help="keep objects in this JSON file across restarts (default: in memory only)",
+    )
     parser.add_argument("--log-level", default="info")
     return parser.parse_args(argv)
 
@@ -37,7 +45,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     public_url = args.public_url or f"http://{host}:{args.port}"
     app = create_app(
-        webhook_url=args.webhook_url, webhook_secret=args.webhook_secret, public_url=public_url
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+        public_url=public_url,
+        state_file=args.state_file,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
 

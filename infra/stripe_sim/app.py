@@ -6,6 +6,7 @@ shared semantics; Litestar only routes the HTML pages and admin endpoints.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,12 +18,14 @@ from litestar.params import FromPath
 from . import billing, checkout, connect, events, payments
 from .errors import StripeError
 from .pages import checkout_page, message_page, onboarding_page
+from .persist import StateFile
 from .routing import Router, handle, unknown_endpoint
 from .sim import Simulator
 from .webhooks import encode_event
 
 DEFAULT_WEBHOOK_SECRET = "whsec_test_alliance"  # noqa: S105 - a public test-mode default
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8010"
+READ_ONLY = frozenset({"/_sim/health", "/_sim/deliveries"})
 
 
 def build_router() -> Router:
@@ -60,14 +63,18 @@ def create_app(
     webhook_url: str | None = None,
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
     public_url: str = DEFAULT_PUBLIC_URL,
+    state_file: Path | None = None,
 ) -> Litestar:
-    """A fresh simulator with its own in-memory state.
+    """A simulator with its own state: in memory, or kept in `state_file` across restarts.
 
     `public_url` is where browsers reach this server (used in Checkout / Account Link URLs);
     `webhook_url`, when set, receives every event signed with `webhook_secret`.
     """
     sim = Simulator(public_url=public_url, webhook_url=webhook_url, webhook_secret=webhook_secret)
     checkout.install(sim)
+    saved = StateFile(sim, state_file) if state_file is not None else None
+    if saved is not None:
+        saved.load()
     router = build_router()
 
     @route("/v1/{path:path}", http_method=["GET", "POST", "DELETE"], name="stripe_api")
@@ -263,10 +270,18 @@ def create_app(
         dispute,
         lapse,
     ]
+
+    async def after_response(request: Request[Any, Any, Any]) -> None:
+        """Any request but the read-only helpers may have changed state (even a GET can
+        expire a checkout session)."""
+        if saved is not None and request.url.path not in READ_ONLY:
+            saved.changed()
+
     app = Litestar(
         route_handlers=handlers,
-        on_startup=[sim.webhooks.start],
-        on_shutdown=[sim.webhooks.stop],
+        on_startup=[sim.webhooks.start, *([saved.start] if saved else [])],
+        on_shutdown=[sim.webhooks.stop, *([saved.stop] if saved else [])],
+        after_response=after_response,
         exception_handlers={
             NotFoundException: _not_found,
             MethodNotAllowedException: _not_found,

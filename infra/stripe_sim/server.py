@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import stripe
 import uvicorn
@@ -54,14 +55,21 @@ def serve_in_thread(
     webhook_url: str | None = None,
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
     startup_timeout: float = 10.0,
+    state_file: Path | None = None,
 ) -> Iterator[RunningSimulator]:
-    """Start uvicorn on `host:port` (0 = any free port) and stop it on exit."""
+    """Start uvicorn on `host:port` (0 = any free port) and stop it on exit (which saves the
+    state to `state_file`, when given)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     url = f"http://{host}:{bound_port}"
-    app = create_app(webhook_url=webhook_url, webhook_secret=webhook_secret, public_url=url)
+    app = create_app(
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        public_url=url,
+        state_file=state_file,
+    )
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(

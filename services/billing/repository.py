@@ -57,6 +57,15 @@ async def party_payment(session: AsyncSession, booking_id: UUID, tenant_id: UUID
     return found
 
 
+async def serialize_setup(session: AsyncSession, tenant_id: UUID, what: str) -> None:
+    """One tenant's first-time setup, one request at a time: a concurrent one waits until this
+    transaction ends, then finds what it made (there is no row to lock before)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"billing:{what}:{tenant_id}"},
+    )
+
+
 async def payout_account(
     session: AsyncSession, tenant_id: UUID, *, lock: bool = False
 ) -> PayoutAccount | None:

@@ -38,7 +38,11 @@ class Gateway:
 
     # Connect ----------------------------------------------------------------------------------
 
-    async def create_account(self, tenant_id: UUID, country: str) -> stripe.Account:
+    async def create_account(
+        self, tenant_id: UUID, country: str, replacing: str | None = None
+    ) -> stripe.Account:
+        """The tenant's Express account: one per tenant, or a new one `replacing` an account
+        Stripe no longer has."""
         return await self.client.v1.accounts.create_async(
             {
                 "type": "express",
@@ -46,7 +50,7 @@ class Gateway:
                 "capabilities": {"transfers": {"requested": True}},
                 "metadata": {"tenant_id": str(tenant_id)},
             },
-            self.key(tenant_id, "payout-account"),
+            self.key(tenant_id, "payout-account", *([replacing] if replacing else [])),
         )
 
     async def onboarding_link(self, account_id: str) -> str:
@@ -220,6 +224,11 @@ class Gateway:
 
     async def subscription(self, subscription_id: str) -> stripe.Subscription:
         return await self.client.v1.subscriptions.retrieve_async(subscription_id)
+
+
+def missing(exc: stripe.StripeError) -> bool:
+    """Stripe does not know the object asked for (deleted, or another Stripe's id)."""
+    return isinstance(exc, stripe.InvalidRequestError) and exc.code == "resource_missing"
 
 
 def field(obj: stripe.StripeObject, name: str) -> Any:

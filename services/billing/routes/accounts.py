@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import stripe
 from litestar import Controller, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,10 +12,11 @@ from services.billing import domain, repository, sync
 from services.billing.models import PayoutAccount, Plan
 from services.billing.routes.common import manager, member, test_mode
 from services.billing.schemas import PayoutAccountOut, PlanIn, PlanOut
-from services.billing.stripe_gateway import gateway
+from services.billing.stripe_gateway import gateway, missing
 from shared.auth import Principal
 from shared.config import Settings
 from shared.db import Database
+from shared.errors import Problem
 
 
 def account_out(
@@ -57,40 +59,71 @@ class PayoutController(Controller):
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
             row = await repository.payout_account(session, tenant, lock=True)
             if row is not None and not (row.charges_enabled and row.payouts_enabled):
-                await sync.apply_account(
-                    session, row, await gateway().account(row.stripe_account_id)
-                )
+                await sync.apply_account(session, row, await _fetch(row))
             return account_out(row, settings)
 
     @post("/onboarding", status_code=200)
     async def onboarding(
         self, db: Database, principal: Principal, settings: Settings
     ) -> PayoutAccountOut:
-        """Create the Express account on first use and hand out a fresh onboarding link."""
+        """Create the Express account on first use (or anew when Stripe lost it) and hand out
+        a fresh onboarding link."""
         tenant = manager(principal)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
+            await repository.serialize_setup(session, tenant, "payout-account")
             row = await repository.payout_account(session, tenant, lock=True)
             if row is None:
                 row = await self._connect(session, tenant)
+            else:
+                try:
+                    await sync.apply_account(
+                        session, row, await gateway().account(row.stripe_account_id)
+                    )
+                except stripe.StripeError as exc:
+                    if not missing(exc):
+                        raise
+                    await self._connect(session, tenant, row)
             url = await gateway().onboarding_link(row.stripe_account_id)
             return account_out(row, settings, url)
 
     @staticmethod
-    async def _connect(session: AsyncSession, tenant: UUID) -> PayoutAccount:
+    async def _connect(
+        session: AsyncSession, tenant: UUID, gone: PayoutAccount | None = None
+    ) -> PayoutAccount:
+        """A new Express account; in place of `gone`, one Stripe no longer has (its payments
+        stop until the new one is onboarded, and directory hears so)."""
         names = await repository.tenant_names(session, [tenant])
         country = names[tenant].country if tenant in names else "FR"
-        created = await gateway().create_account(tenant, country)
-        row = PayoutAccount(
+        replacing = gone.stripe_account_id if gone else None
+        created = await gateway().create_account(tenant, country, replacing)
+        row = gone or PayoutAccount(
             tenant_id=tenant,
-            stripe_account_id=created.id,
             details_submitted=False,
             charges_enabled=False,
             payouts_enabled=False,
             requirements_due=[],
         )
+        row.stripe_account_id = created.id
         session.add(row)
         await sync.apply_account(session, row, created)
         return row
+
+
+async def _fetch(row: PayoutAccount) -> stripe.Account:
+    """The account as Stripe has it; a clear problem when Stripe does not know it (say, a
+    dev simulator started afresh under old data), not a failure."""
+    try:
+        return await gateway().account(row.stripe_account_id)
+    except stripe.StripeError as exc:
+        if missing(exc):
+            raise Problem(
+                409,
+                "payout-account-missing",
+                f"Stripe no longer knows this business's payout account"
+                f" ({row.stripe_account_id}). Connect payouts again to set up a new one.",
+                stripe_account_id=row.stripe_account_id,
+            ) from exc
+        raise
 
 
 class PlanController(Controller):

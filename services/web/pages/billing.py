@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from litestar import Response, get, post
 from litestar.response import Redirect, Template
 
+from services.web.api import ApiError
 from services.web.pages.common import Ctx, Form, see_other
 from services.web.session import Viewer
 
@@ -16,8 +17,16 @@ from services.web.session import Viewer
 @get("/billing/payouts")
 async def payouts(ctx: Ctx, onboarding: str = "") -> Template:
     ctx.require()
-    account = await ctx.get("billing", "/payout-account")
-    return await ctx.page("billing/payouts.html", account=account, onboarding=onboarding)
+    missing = None
+    try:
+        account = await ctx.get("billing", "/payout-account")
+    except ApiError as exc:
+        if exc.slug != "payout-account-missing":
+            raise
+        account, missing = {"connected": False, "requirements_due": []}, exc.detail
+    return await ctx.page(
+        "billing/payouts.html", account=account, onboarding=onboarding, missing=missing
+    )
 
 
 @post("/billing/payouts/onboarding")
