@@ -14,6 +14,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import Table
@@ -24,6 +25,7 @@ from shared.config import Settings, get_settings
 from shared.db import Database
 from shared.errors import EXCEPTION_HANDLERS, problem_details_plugin
 from shared.observability import RequestIdMiddleware, configure_logging
+from shared.openapi import SECURITY_SCHEMES, document_operations
 from shared.outbox import OutboxRelay
 
 MAX_BODY_BYTES = 1_048_576
@@ -143,13 +145,14 @@ def create_service_app(
 
     class Metrics(PrometheusController):
         path = f"{prefix}/metrics"
+        include_in_schema = False  # Prometheus text for operators, not part of the API
 
     def _log_setup(app_config: AppConfig) -> AppConfig:
         configure_logging(name)
         return app_config
 
     health = Router(path=prefix, route_handlers=[live, ready])
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             live,
             ready,
@@ -181,5 +184,8 @@ def create_service_app(
             description=description,
             path=f"{prefix}/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(security_schemes=SECURITY_SCHEMES),
         ),
     )
+    document_operations(app)
+    return app

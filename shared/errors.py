@@ -6,14 +6,17 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DBAPIError
 
 PROBLEM_BASE = "https://alliance.dev/problems/"
 log = logging.getLogger("alliance.errors")
@@ -32,6 +35,32 @@ _STATUS_TYPES = {
     500: "internal-error",
     503: "unavailable",
 }
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemOut(msgspec.Struct):
+    """How every error answers (RFC 9457); some add members, e.g. `errors` or `retry_after`."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI responses for problems a handler answers with, beyond those every operation
+    documents (see shared.app): `@post(..., responses=problem_responses(401, 429))`."""
+    return {
+        status: ResponseSpec(
+            data_container=ProblemOut,
+            media_type=PROBLEM_MEDIA_TYPE,
+            description=HTTPStatus(status).phrase,
+            generate_examples=False,
+        )
+        for status in statuses
+    }
 
 
 def problem_type(slug: str) -> str:
@@ -103,6 +132,37 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     return problem.to_response(request)
 
 
+UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+"""PostgreSQL's character_not_in_repertoire / untranslatable_character: e.g. a NUL in text."""
+
+
+def _database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Text PostgreSQL cannot store is the client's input, not our failure: 422, not 500."""
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) not in UNSTORABLE_TEXT:
+        return _internal_error(request, exc)
+    return Problem(
+        422, "invalid-text", "Text must be valid UTF-8 without NUL characters."
+    ).to_response(request)
+
+
+def _raised_decoding_the_body(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "decode_json":
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Litestar's JSON decoding lets invalid UTF-8 and too deep nesting escape as
+    UnicodeDecodeError and RecursionError: the client's bytes, so a 400 like any malformed
+    body. Raised anywhere else, they are ours: a 500."""
+    if not _raised_decoding_the_body(exc):
+        return _internal_error(request, exc)
+    return Problem(400, "bad-request", "The body is not valid JSON.").to_response(request)
+
+
 def problem_details_plugin() -> ProblemDetailsPlugin:
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(
@@ -111,4 +171,9 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
     )
 
 
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: _internal_error}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    DBAPIError: _database_error,
+    UnicodeDecodeError: _undecodable,
+    RecursionError: _undecodable,
+    Exception: _internal_error,
+}

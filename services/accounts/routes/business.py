@@ -32,7 +32,7 @@ from services.accounts.views import invitation_out, member_out, tenant_out
 from shared.app import provide_principal
 from shared.auth import Principal
 from shared.db import Database
-from shared.errors import NotFound, Problem
+from shared.errors import NotFound, Problem, problem_responses
 
 ACCEPT_PATH = "/invitations/accept"
 
@@ -164,6 +164,7 @@ class InvitationController(Controller):
         "/accept",
         status_code=201,
         dependencies={"caller": Provide(provide_optional_principal)},
+        responses=problem_responses(401, 410),
     )
     async def accept(
         self, data: AcceptIn, caller: Principal | None, db: Database, kit: Kit

@@ -20,7 +20,7 @@ from services.accounts.schemas import (
 from services.accounts.views import api_key_out
 from shared.auth import Principal, Unauthenticated
 from shared.db import Database
-from shared.errors import NotFound
+from shared.errors import NotFound, problem_responses
 
 
 class ApiKeyController(Controller):
@@ -70,7 +70,7 @@ class TokenController(Controller):
     path = "/tokens"
     tags = ["api keys"]
 
-    @post("/api-key", status_code=200)
+    @post("/api-key", status_code=200, responses=problem_responses(401))
     async def exchange(self, data: ApiKeyExchangeIn, db: Database, kit: Kit) -> AccessOut:
         """An access token carrying the key's scopes (`scp`), valid wherever tokens are."""
         tenant_id = tokens.api_key_tenant(data.api_key)

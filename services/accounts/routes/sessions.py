@@ -38,7 +38,7 @@ from services.accounts.schemas import (
 from services.accounts.views import tenant_out, user_out
 from shared.auth import Principal
 from shared.db import Database
-from shared.errors import Problem
+from shared.errors import Problem, problem_responses
 
 RESET_PATH = "/reset-password"
 RESET_ANSWER = "If an account uses this address, a reset link is on its way."
@@ -47,7 +47,7 @@ RESET_ANSWER = "If an account uses this address, a reset link is on its way."
 class SessionController(Controller):
     tags = ["sessions"]
 
-    @post("/signup", status_code=201)
+    @post("/signup", status_code=201, responses=problem_responses(429))
     async def signup(
         self, data: SignupIn, db: Database, kit: Kit, request: Request[Any, Any, Any]
     ) -> SessionOut:
@@ -72,7 +72,7 @@ class SessionController(Controller):
                 owner = await repository.create_tenant(session, user, tenant)
                 return await sessions.open_session(session, kit.signer, user, (owner, tenant))
 
-    @post("/sessions", status_code=201)
+    @post("/sessions", status_code=201, responses=problem_responses(401, 429))
     async def sign_in(
         self, data: SignInIn, db: Database, kit: Kit, request: Request[Any, Any, Any]
     ) -> SessionOut:
@@ -87,7 +87,7 @@ class SessionController(Controller):
         async with db.transaction(user_id=user.id) as session:
             return await sessions.sign_in_as(session, kit.signer, user, data.tenant)
 
-    @post("/sessions/refresh", status_code=200)
+    @post("/sessions/refresh", status_code=200, responses=problem_responses(401))
     async def refresh(self, data: RefreshIn, db: Database, kit: Kit) -> SessionOut:
         """Rotate this device's refresh token; name a business (`tenant`) to switch to it."""
         return await sessions.refresh(db, kit.signer, data.refresh_token, data.tenant)
@@ -119,7 +119,7 @@ class SessionController(Controller):
             memberships=[MembershipOut(tenant=tenant_out(t), role=m.role) for m, t in memberships],
         )
 
-    @post("/me/password", status_code=200)
+    @post("/me/password", status_code=200, responses=problem_responses(429))
     async def change_password(
         self,
         data: PasswordChangeIn,
@@ -150,7 +150,7 @@ class SessionController(Controller):
                 session, kit.signer, user, active.slug if active else None
             )
 
-    @post("/password-resets", status_code=202)
+    @post("/password-resets", status_code=202, responses=problem_responses(429))
     async def request_reset(
         self, data: ResetRequestIn, db: Database, kit: Kit, request: Request[Any, Any, Any]
     ) -> Response[AcceptedOut]:
@@ -170,7 +170,7 @@ class SessionController(Controller):
             mail = BackgroundTask(kit.mailer.send, message)  # after the answer: no timing tell
         return Response(AcceptedOut(status=RESET_ANSWER), status_code=202, background=mail)
 
-    @post("/password-resets/confirm", status_code=204)
+    @post("/password-resets/confirm", status_code=204, responses=problem_responses(410))
     async def confirm_reset(self, data: ResetConfirmIn, db: Database, kit: Kit) -> None:
         """Set a new password from a mailed link; the link then stops working."""
         claims = kit.signer.read_link(data.token, tokens.RESET_AUDIENCE)

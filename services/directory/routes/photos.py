@@ -19,7 +19,7 @@ from services.directory.schemas import PhotoOut
 from services.directory.storage import PhotoStore
 from shared.auth import Principal
 from shared.db import Database
-from shared.errors import Conflict, NotFound, Problem
+from shared.errors import Conflict, NotFound, Problem, problem_responses
 
 MAX_PHOTO_BYTES = 5 * 1_048_576
 MAX_PHOTOS = 10
@@ -56,6 +56,7 @@ class PhotosController(Controller):
         "/resources/{resource_id:uuid}/photos",
         status_code=201,
         request_max_body_size=MAX_PHOTO_BYTES + MULTIPART_OVERHEAD,
+        responses=problem_responses(415),
     )
     async def upload(
         self,

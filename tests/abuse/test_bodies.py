@@ -1,0 +1,97 @@
+"""Hostile bodies and URLs on every operation of every service: clear 4xx problems, never a 5xx.
+
+tests/test_platform.py checks each kind of bad body on one endpoint, with its exact problem
+type; here every operation that takes a JSON body gets them, through the public origin.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from shared.config import SERVICES
+from tests.abuse.conftest import operations
+from tests.support import expect
+
+PROBLEM = "application/problem+json"
+BODIES = {
+    "malformed": b"{not json",
+    "invalid-utf8": b'{"name": "\xff\xfe"}',
+    "deeply-nested": b"[" * 100_000 + b"]" * 100_000,
+    "huge-number": b'{"amount": 1' + b"0" * 5000 + b"}",
+    "oversize": b'{"pad": "' + b"x" * 1_100_000 + b'"}',
+}
+
+
+def concrete(path: str) -> str:
+    """The path with a made-up id in each parameter: bodies are decoded before lookups."""
+    return re.sub(r"\{[^}]+\}", str(uuid4()), path)
+
+
+def json_body_operations(openapi: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    return [
+        (method, concrete(path))
+        for service in SERVICES
+        for method, path, operation in operations(openapi[service])
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+    ]
+
+
+@pytest.mark.parametrize("kind", list(BODIES))
+async def test_every_json_operation_refuses_hostile_bodies(
+    front: httpx.AsyncClient,
+    openapi: dict[str, dict[str, Any]],
+    owner_headers: dict[str, str],
+    kind: str,
+) -> None:
+    targets = json_body_operations(openapi)
+    assert len(targets) > 30, "the schemas list the operations that take bodies"
+    wrong = []
+    for method, path in targets:
+        answer = await front.request(
+            method,
+            path,
+            content=BODIES[kind],
+            headers={**owner_headers, "content-type": "application/json"},
+        )
+        expected = 413 if kind == "oversize" else 400
+        if answer.status_code != expected or not answer.headers["content-type"].startswith(PROBLEM):
+            wrong.append(f"{method} {path}: {answer.status_code} {answer.text[:200]}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    "escaped",
+    ["%00", "%02", "%0A", "%C2%92", "%2F..%2F..%2Faccounts%2Fme", "..%2f", "%ff"],
+)
+@pytest.mark.parametrize("service", SERVICES)
+async def test_escaped_path_reaches_the_service_as_sent(
+    front: httpx.AsyncClient, owner_headers: dict[str, str], service: str, escaped: str
+) -> None:
+    """The front once decoded the path before forwarding it: an escaped control character
+    was a 500, an escaped slash a new segment."""
+    answer = await front.get(f"/api/{service}/resources/x{escaped}", headers=owner_headers)
+    assert answer.status_code in {400, 404}, answer.text
+    assert answer.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_text_postgresql_cannot_store_is_a_422_and_changes_nothing(
+    front: httpx.AsyncClient, owner: dict[str, Any], owner_headers: dict[str, str]
+) -> None:
+    """A NUL in text reached PostgreSQL and came back as a 500 (found by the fuzzer)."""
+    profile = f"/api/directory/partners/{owner['tenant']['slug']}"
+    before = expect(await front.get(profile), 200)
+    answer = await front.patch(
+        "/api/directory/partner",
+        json={"tagline": "Soup\x00 for all", "city": "Lyon"},
+        headers=owner_headers,
+    )
+    expect(answer, 422, "invalid-text")
+    assert expect(await front.get(profile), 200) == before
+    search = await front.get("/api/directory/search", params={"q": "soup\x00"})
+    assert search.status_code in {200, 422}, search.text
+    assert search.headers["content-type"].startswith(("application/json", PROBLEM))
