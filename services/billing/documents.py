@@ -9,7 +9,7 @@ from datetime import datetime
 from html import escape
 from uuid import UUID
 
-from services.billing.domain import format_money
+from services.billing.domain import booked_what, format_money
 from services.billing.models import LedgerTransaction, Payment, Tenant
 from services.billing.schemas import (
     Party,
@@ -39,7 +39,7 @@ def receipt(
     currency = row.currency
     lines = [
         _line(
-            f"Booking {row.booking_id} ({row.starts_at:%Y-%m-%d %H:%M} to "
+            f"{booked_what(row.title, row.booking_id)} ({row.starts_at:%Y-%m-%d %H:%M} to "
             f"{row.ends_at:%Y-%m-%d %H:%M} UTC)",
             row.captured_amount,
             currency,
@@ -51,6 +51,7 @@ def receipt(
         test_mode=test_mode,
         number=f"R-{paid_at:%Y%m%d}-{str(row.booking_id)[:8].upper()}",
         booking_id=row.booking_id,
+        title=row.title,
         issued_at=paid_at,
         customer=_party(row.customer_tenant_id, names),
         provider=_party(row.tenant_id, names),
@@ -89,8 +90,11 @@ table{{width:100%;border-collapse:collapse}}td,th{{border-bottom:1px solid #ccc;
 """
 
 
-def statement_lines(transactions: Iterable[LedgerTransaction]) -> list[StatementLine]:
-    """A provider's view of its captures (earned) and refunds (given back), fee included."""
+def statement_lines(
+    transactions: Iterable[LedgerTransaction], titles: Mapping[UUID, str]
+) -> list[StatementLine]:
+    """A provider's view of its captures (earned) and refunds (given back), fee included;
+    `titles` names what each booking was for."""
     lines = []
     for tx in transactions:
         sign = -1 if tx.kind == "refund" else 1
@@ -99,6 +103,9 @@ def statement_lines(transactions: Iterable[LedgerTransaction]) -> list[Statement
                 at=tx.created_at,
                 kind=tx.kind,
                 booking_id=tx.booking_id,
+                title=booked_what(titles.get(tx.booking_id, ""), tx.booking_id)
+                if tx.booking_id
+                else "",
                 currency=tx.currency,
                 gross=sign * tx.amount,
                 fee=sign * tx.fee,
@@ -128,13 +135,14 @@ def totals(lines: Iterable[StatementLine]) -> list[Totals]:
 def statement_csv(lines: Iterable[StatementLine]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["date", "kind", "booking_id", "currency", "gross", "fee", "net"])
+    writer.writerow(["date", "kind", "booking_id", "title", "currency", "gross", "fee", "net"])
     for line in lines:
         writer.writerow(
             [
                 line.at.isoformat(),
                 line.kind,
                 line.booking_id or "",
+                line.title,
                 line.currency,
                 decimal(line.gross, line.currency),
                 decimal(line.fee, line.currency),

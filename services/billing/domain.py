@@ -210,3 +210,8 @@ def format_money(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     number = decimal(abs(amount), code, grouped=True)
     return f"{sign}{SYMBOLS.get(code, code.upper() + ' ')}{number}"
+
+
+def booked_what(title: str, booking_id: UUID) -> str:
+    """How receipts, statements and Checkout name a booking: by what was booked, when known."""
+    return title or f"Booking {booking_id}"

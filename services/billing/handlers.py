@@ -67,6 +67,7 @@ async def open_checkout(session: AsyncSession, event: BookingRequested, _: datet
         booking_id=booking.booking_id,
         customer_tenant_id=booking.customer_tenant_id,
         resource_id=booking.resource_id,
+        title=booking.title,
         amount=booking.amount,
         currency=booking.currency,
         plan=plan.plan,
@@ -98,7 +99,8 @@ async def open_checkout(session: AsyncSession, event: BookingRequested, _: datet
             currency=booking.currency,
             fee=row.fee_amount,
             destination=account.stripe_account_id,
-            description=f"Booking {booking.booking_id} on {booking.starts_at:%Y-%m-%d %H:%M} UTC",
+            description=f"{domain.booked_what(booking.title, booking.booking_id)}"
+            f" on {booking.starts_at:%Y-%m-%d %H:%M} UTC",
         )
     except stripe.InvalidRequestError as exc:  # Stripe refuses it for good: no use retrying
         row.last_error = exc.user_message or "Stripe refused this payment."

@@ -98,6 +98,9 @@ class Payment(BillingBase):
     booking_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, unique=True)
     customer_tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     resource_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    title: Mapped[str] = mapped_column(String(140), default="", server_default="")
+    """The resource's title when booked, for receipts and statements; empty for payments made
+    before booking sent it."""
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     plan: Mapped[str] = mapped_column(String(10))

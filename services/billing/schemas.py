@@ -58,6 +58,8 @@ class ReceiptLine(msgspec.Struct, kw_only=True):
 class ReceiptOut(Out, kw_only=True):
     number: str
     booking_id: UUID
+    title: str
+    """What was booked (the resource's title then); empty for bookings made before it was kept."""
     issued_at: datetime
     customer: Party
     provider: Party
@@ -95,6 +97,8 @@ class StatementLine(msgspec.Struct, kw_only=True):
     at: datetime
     kind: str
     booking_id: UUID | None
+    title: str = ""
+    """What the booking was for."""
     currency: str
     gross: int
     fee: int

@@ -46,10 +46,12 @@ async def test_receipt_statement_and_admin_views_after_a_partial_refund(
     assert receipt["customer"]["name"].startswith("Business ")
     assert receipt["provider"]["tenant_id"] == str(provider.tenant_id)
     assert [line["formatted"] for line in receipt["lines"]] == ["€50.00", "-€25.00"]
+    assert receipt["title"] == "Kitchen, evenings"
+    assert receipt["lines"][0]["label"].startswith("Kitchen, evenings (")
     document = await front.get(receipt["document_url"], headers=customer.headers)
     assert document.status_code == 200 and "attachment" in document.headers["content-disposition"]
     assert receipt["provider"]["name"] in document.text and "€25.00" in document.text
-    assert "Test payment" in document.text
+    assert "Test payment" in document.text and "Kitchen, evenings" in document.text
     stranger = await business(front)
     expect(await front.get(receipt_url, headers=stranger.headers), 404)
 
@@ -66,16 +68,16 @@ async def test_receipt_statement_and_admin_views_after_a_partial_refund(
             "net": 2250,
         }
     ]
-    assert [(line["kind"], line["net"]) for line in statement["lines"]] == [
-        ("capture", 4500),
-        ("refund", -2250),
+    assert [(line["kind"], line["net"], line["title"]) for line in statement["lines"]] == [
+        ("capture", 4500, "Kitchen, evenings"),
+        ("refund", -2250, "Kitchen, evenings"),
     ]
     csv = await front.get(f"{API}/statement/csv", params=period(), headers=provider.headers)
     assert csv.headers["content-type"].startswith("text/csv")
     rows = csv.text.strip().splitlines()
-    assert rows[0] == "date,kind,booking_id,currency,gross,fee,net"
-    assert rows[1].endswith(f"capture,{booking['id']},EUR,50.00,5.00,45.00")
-    assert rows[2].endswith(f"refund,{booking['id']},EUR,-25.00,-2.50,-22.50")
+    assert rows[0] == "date,kind,booking_id,title,currency,gross,fee,net"
+    assert rows[1].endswith(f'capture,{booking["id"]},"Kitchen, evenings",EUR,50.00,5.00,45.00')
+    assert rows[2].endswith(f'refund,{booking["id"]},"Kitchen, evenings",EUR,-25.00,-2.50,-22.50')
     empty = expect(
         await front.get(f"{API}/statement", params=period(), headers=customer.headers), 200
     )

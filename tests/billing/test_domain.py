@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from services.billing import domain
+from shared.events import BookingRequested
 
 CUSTOMER, PROVIDER = uuid4(), uuid4()
 
@@ -101,3 +103,28 @@ def test_money_is_formatted_by_currency() -> None:
     assert domain.format_money(-320, "usd") == "-$3.20"
     assert domain.format_money(500, "JPY") == "¥500"
     assert domain.format_money(123456, "SEK") == "SEK 1,234.56"
+
+
+def test_bookings_are_named_by_what_was_booked_even_from_older_events() -> None:
+    booking_id = uuid4()
+    older = {
+        "booking": {
+            "booking_id": str(booking_id),
+            "customer_tenant_id": str(CUSTOMER),
+            "provider_tenant_id": str(PROVIDER),
+            "resource_id": str(uuid4()),
+            "status": "requested",
+            "amount": 5000,
+            "currency": "EUR",
+            "starts_at": "2030-01-01T10:00:00Z",
+            "ends_at": "2030-01-01T12:00:00Z",
+            "units": 1,
+            "quantity": 1,
+            "cancellation_policy": "moderate",
+        },
+        "instant": False,
+    }
+    event = msgspec.convert(older, BookingRequested)
+    assert event.booking.title == "", "a message from before titles were sent still decodes"
+    assert domain.booked_what(event.booking.title, booking_id) == f"Booking {booking_id}"
+    assert domain.booked_what("Panel saw", booking_id) == "Panel saw"

@@ -73,9 +73,10 @@ async def test_provider_connects_payouts_upgrades_and_exports_earnings(
     await expect(seller.locator("#booking-status")).to_have_text("confirmed", timeout=15_000)
     await seller.goto("/billing/earnings")
     await expect(seller.get_by_role("cell", name="€80.00").first).to_be_visible(timeout=15_000)
+    await expect(seller.get_by_role("link", name="Refrigerated van")).to_be_visible()
     await shot(seller, "journey7-earnings")
     async with seller.expect_download() as download:
         await seller.get_by_role("link", name="Export CSV").click()
     saved = await (await download.value).path()
     text = saved.read_text()
-    assert "8000" in text or "80.00" in text, text
+    assert "80.00" in text and "Refrigerated van" in text, text

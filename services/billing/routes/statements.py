@@ -48,7 +48,18 @@ async def build_statement(
             )
             .order_by(LedgerTransaction.created_at, LedgerTransaction.id)
         )
-        lines = documents.statement_lines(rows)
+        transactions = rows.all()
+        booked = {tx.booking_id for tx in transactions if tx.booking_id is not None}
+        titles = dict(
+            (
+                await session.execute(
+                    select(Payment.booking_id, Payment.title).where(Payment.booking_id.in_(booked))
+                )
+            )
+            .tuples()
+            .all()
+        )
+        lines = documents.statement_lines(transactions, titles)
     return StatementOut(
         test_mode=test_mode(settings),
         tenant_id=tenant,
