@@ -358,10 +358,13 @@ async def seed(
         )
         if unbalanced:
             raise RuntimeError(f"{unbalanced} seeded ledger transactions do not balance")
+        # As a live marketplace's tables would be: vacuumed and analysed, so autovacuum does not
+        # catch up with the bulk load in the middle of a measurement.
         await conn.execute(
-            "ANALYZE accounts.tenants, accounts.users, accounts.memberships, booking.resources,"
-            " booking.bookings, booking.booking_units, billing.payments,"
-            " billing.ledger_transactions, billing.ledger_entries"
+            "VACUUM (ANALYZE) directory.partners, directory.resources, accounts.tenants,"
+            " accounts.users, accounts.memberships, booking.resources, booking.bookings,"
+            " booking.booking_units, billing.payments, billing.ledger_transactions,"
+            " billing.ledger_entries, billing.payout_accounts"
         )
         return {
             "businesses": len(partners),
