@@ -242,7 +242,7 @@ class BookingExpired(Event, frozen=True, kw_only=True):
     """Nobody paid or answered in time; the slot is free again."""
 
     type = "booking.expired.v1"
-    consumers = ("billing",)
+    consumers = ("billing", "accounts")
     booking: BookingFacts
     previous_status: str
 
@@ -251,7 +251,7 @@ class BookingCancelled(Event, frozen=True, kw_only=True):
     """One side cancelled; `refund_amount` of the paid amount goes back under `refund_rule`."""
 
     type = "booking.cancelled.v1"
-    consumers = ("billing",)
+    consumers = ("billing", "accounts")
     booking: BookingFacts
     previous_status: str
     cancelled_by_tenant_id: UUID | None

@@ -24,9 +24,11 @@ from services.accounts.mail import (
     BookingNotice,
     Mailer,
     booking_when,
+    cancelled_notice,
     compose,
     confirmed_notice,
     declined_notice,
+    expired_notice,
     mailer_for,
     message_notice,
     reminder_notice,
@@ -37,8 +39,10 @@ from shared.bus import Handlers
 from shared.config import get_settings
 from shared.events import (
     BookingAwaitingAnswer,
+    BookingCancelled,
     BookingConfirmed,
     BookingDeclined,
+    BookingExpired,
     BookingFacts,
     BookingMessagePosted,
     BookingStartingSoon,
@@ -159,10 +163,48 @@ async def declined(session: AsyncSession, event: BookingDeclined, _: datetime) -
     )
 
 
+async def cancelled(session: AsyncSession, event: BookingCancelled, _: datetime) -> None:
+    """The side that did not cancel is told; when the platform cancelled (a failed payment),
+    the customer, and the provider too if it had already seen the request."""
+    booking = event.booking
+    title, url = _title(booking.title), _page(booking)
+    parties = {
+        booking.provider_tenant_id: booking.customer_tenant_id,
+        booking.customer_tenant_id: booking.provider_tenant_id,
+    }
+    by = event.cancelled_by_tenant_id
+    told = [tenant for tenant in parties if tenant != by]
+    if by is None and event.previous_status == "pending_payment":
+        told = [booking.customer_tenant_id]
+    for recipient in told:
+        await notify(
+            session,
+            recipient,
+            parties[recipient],
+            (booking.starts_at, booking.ends_at),
+            lambda other, when: cancelled_notice(other, title, when, by is not None, url),
+        )
+
+
+async def expired(session: AsyncSession, event: BookingExpired, _: datetime) -> None:
+    booking = event.booking
+    title, url = _title(booking.title), _page(booking)
+    unpaid = event.previous_status == "pending_payment"
+    await notify(
+        session,
+        booking.customer_tenant_id,
+        booking.provider_tenant_id,
+        (booking.starts_at, booking.ends_at),
+        lambda other, when: expired_notice(other, title, when, unpaid, url),
+    )
+
+
 HANDLERS: Handlers = {
     BookingMessagePosted: message_posted,
     BookingStartingSoon: starting_soon,
     BookingAwaitingAnswer: awaiting_answer,
     BookingConfirmed: confirmed,
     BookingDeclined: declined,
+    BookingCancelled: cancelled,
+    BookingExpired: expired,
 }

@@ -190,3 +190,24 @@ def declined_notice(other: str, title: str, when: str, link: str) -> BookingNoti
         f"Booking request declined: {title}",
         _signed(f'{other} declined your request to book "{title}" ({when}).', link),
     )
+
+
+def cancelled_notice(other: str, title: str, when: str, by_other: bool, link: str) -> BookingNotice:
+    """`by_other`: the other business cancelled; else the platform did (its payment failed)."""
+    lines = (
+        f'{other} cancelled the booking of "{title}" ({when}).'
+        if by_other
+        else f'The booking of "{title}" with {other} ({when}) was cancelled: its payment did not '
+        "go through."
+    )
+    return BookingNotice(
+        f"Booking cancelled: {title}", _signed(f"{lines} Any refund follows its policy.", link)
+    )
+
+
+def expired_notice(other: str, title: str, when: str, unpaid: bool, link: str) -> BookingNotice:
+    reason = "was not paid in time" if unpaid else f"had no answer from {other} in time"
+    return BookingNotice(
+        f"Booking request expired: {title}",
+        _signed(f'Your request to book "{title}" ({when}) {reason}; nothing was charged.', link),
+    )

@@ -10,6 +10,7 @@ import httpx
 
 from services.booking import timers
 from shared.bus import Bus
+from shared.config import Settings
 from shared.db import Database
 from shared.events import Envelope, PaymentAuthorized, PaymentFacts
 from tests.billing.helpers import onboarded, paid_listing, pay, payment
@@ -22,7 +23,7 @@ from tests.booking.helpers import (
     status_becomes,
     window,
 )
-from tests.support import eventually, expect
+from tests.support import eventually, expect, mail_text, mail_to, mails_to
 
 
 async def test_free_instant_booking_is_confirmed_then_cancelled_once(
@@ -131,15 +132,19 @@ async def test_unpaid_holds_and_open_requests_are_cancelled_or_expire(
 
 
 async def test_failed_payment_cancels_and_releases_the_slot(
-    front: httpx.AsyncClient, bus: Bus
+    front: httpx.AsyncClient, bus: Bus, stack: Settings
 ) -> None:
-    """A provider that cannot take card payments yet: billing fails the payment at once."""
+    """A provider that cannot take card payments yet: billing fails the payment at once; the
+    customer is told, the provider (who never saw an unpaid request) is not."""
     provider, customer = await business(front), await business(front)
     resource = await listed(front, bus, provider, customer, price_amount=1000)
     slot = window(days_ahead(4), 9, 10)
     booking = await booked(front, customer, resource, **slot)
     await status_becomes(front, customer, booking["id"], "cancelled")
     assert (await book(front, customer, resource, **slot)).status_code == 201
+    told = await mail_to(stack.mail_dir, customer.email, "Booking cancelled")
+    assert "its payment did not go through" in mail_text(told)
+    assert mails_to(stack.mail_dir, provider.email, "Booking cancelled") == []
 
 
 async def test_payment_event_the_booking_has_outgrown_is_dropped(

@@ -145,3 +145,31 @@ async def test_a_paid_request_reaches_the_provider_once_its_payment_is_authorise
     provider, _, booking = await authorised(front, bus)
     request = await mail_to(stack.mail_dir, provider.email, "New booking request for")
     assert f"{stack.service_url('web')}/bookings/{booking['id']}" in mail_text(request)
+
+
+async def test_the_other_side_hears_of_a_cancellation_and_the_customer_of_an_expiry(
+    front: httpx.AsyncClient, bus: Bus, stack: Settings, owner_conn: asyncpg.Connection
+) -> None:
+    provider, customer = await business(front), await business(front)
+    title = unique("Print finishing")
+    resource = await listed(front, bus, provider, customer, title=title)
+    asked = await listed(front, bus, provider, customer, title=title, instant_book=False)
+    booking = await booked(front, customer, resource, **window(days_ahead(6), 10, 11))
+    lapsing = await booked(front, customer, asked, **window(days_ahead(6), 14, 15))
+    url = f"/api/booking/bookings/{booking['id']}"
+    expect(await front.post(f"{url}/cancel", json={}, headers=customer.headers), 200)
+    await owner_conn.execute(
+        "UPDATE booking.bookings SET expires_at = now() - interval '1 second' WHERE id = $1",
+        UUID(lapsing["id"]),
+    )
+    args = {"tenant_id": lapsing["provider_tenant_id"], "booking_id": lapsing["id"]}
+    await bus.schedule("booking", "expire", args, datetime.now(UTC))
+
+    cancelled = await mail_to(stack.mail_dir, provider.email, f"Booking cancelled: {title}")
+    assert f'{name(customer)} cancelled the booking of "{title}"' in mail_text(cancelled)
+    lapsed = await mail_to(stack.mail_dir, customer.email, f"Booking request expired: {title}")
+    assert f"had no answer from {name(provider)} in time" in mail_text(lapsed)
+    assert f"/bookings/{lapsing['id']}" in mail_text(lapsed)
+    await drained(bus)
+    assert mails_to(stack.mail_dir, customer.email, "Booking cancelled") == [], "not who did it"
+    assert mails_to(stack.mail_dir, provider.email, "Booking request expired") == []
