@@ -250,6 +250,8 @@ class Level:
     events_missing: int = 0
     webhooks: list[float] = field(default_factory=list)
     """Webhook stored → applied by the worker, milliseconds."""
+    load: float = 0.0
+    """The machine's 1-minute load average at the end of the level."""
 
     @property
     def done(self) -> int:
@@ -325,7 +327,9 @@ async def drive(
     started, began = datetime.now(UTC), time.perf_counter()
     await asyncio.gather(*(client(n) for n in range(concurrency)))
     elapsed = time.perf_counter() - began
-    return Level(concurrency, elapsed, started, datetime.now(UTC), latencies, errors)
+    level = Level(concurrency, elapsed, started, datetime.now(UTC), latencies, errors)
+    level.load = os.getloadavg()[0]
+    return level
 
 
 async def event_latency(conn: asyncpg.Connection, level: Level, within: float = 60.0) -> None:
@@ -530,9 +534,12 @@ def report(
         "",
         "| measure | value |",
         "|---|---|",
-        *(f"| {k} | {v} |" for k, v in machine().items()),
+        *(f"| {k} | {v} |" for k, v in machine().items() if not k.startswith("load")),
         f"| memory | {_memory()} |",
         f"| load average before the run (1/5/15 min) | {load_before} |",
+        "| load average when the report was written | "
+        + " / ".join(f"{x:.2f}" for x in os.getloadavg())
+        + " |",
         "",
         "The machine has two cores shared by everything below: PostgreSQL, Redis, six Python",
         "processes of the stack, the Stripe simulator and the load generator itself. Other",
@@ -577,14 +584,20 @@ def report(
         "",
         "## Throughput and latency per level",
         "",
-        "| clients | ops/s | operation | ops | ops/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---|",
+        "The load column is the machine's 1-minute load average at the end of the level.",
+        "",
+        "| clients | load | ops/s | operation | ops | ops/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     for level in levels:
         for i, name in enumerate(MIX):
             samples = level.latencies[name]
             errors = ", ".join(f"{k}: {v}" for k, v in level.errors[name].items()) or "0"
-            head = f"| {level.concurrency} | {level.throughput:.1f} |" if i == 0 else "| | |"
+            head = (
+                f"| {level.concurrency} | {level.load:.1f} | {level.throughput:.1f} |"
+                if i == 0
+                else "| | | |"
+            )
             lines.append(
                 f"{head} {name} | {len(samples)} | {len(samples) / level.seconds:.1f} |"
                 f" {pct(samples, 50):.1f} | {pct(samples, 95):.1f} | {pct(samples, 99):.1f} |"
