@@ -253,20 +253,30 @@ async def wait_for_partner(http: httpx.AsyncClient, slug: str, within: float = 3
         await asyncio.sleep(0.2)
 
 
-async def connect_payouts(http: httpx.AsyncClient, client: Client, simulated: bool) -> None:
-    """Demo providers finish Stripe Express onboarding so paid bookings can be paid.
+async def connect_payouts(http: httpx.AsyncClient, client: Client, simulated: bool) -> bool:
+    """Demo providers finish Stripe Express onboarding so their paid listings can go live and
+    paid bookings can be paid; True once the directory knows they can take payments.
 
     Only on the simulator, whose hosted onboarding page the seed can complete itself.
     """
     account = await client.call("GET", "/api/billing/payout-account")
-    if not simulated or account.get("charges_enabled"):
-        return
-    started = await client.call("POST", "/api/billing/payout-account/onboarding")
-    answer = await http.post(
-        started["onboarding_url"], data={"action": "complete"}, follow_redirects=False
-    )
-    if not answer.is_redirect:
-        answer.raise_for_status()
+    if not account.get("charges_enabled"):
+        if not simulated:
+            return False
+        started = await client.call("POST", "/api/billing/payout-account/onboarding")
+        answer = await http.post(
+            started["onboarding_url"], data={"action": "complete"}, follow_redirects=False
+        )
+        if not answer.is_redirect:
+            answer.raise_for_status()
+    deadline = asyncio.get_running_loop().time() + 30
+    while not (await client.call("GET", "/api/directory/partner"))["payments_enabled"]:
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(
+                "the directory never heard of the payout account; is the worker running?"
+            )
+        await asyncio.sleep(0.2)
+    return True
 
 
 def listing_body(item: Listing) -> dict[str, Any]:
@@ -298,7 +308,7 @@ async def seed_demo(settings: Settings) -> None:
         for business in BUSINESSES:
             client = clients[business.slug]
             await wait_for_partner(http, business.slug)
-            await connect_payouts(http, client, settings.stripe_simulated)
+            payable = await connect_payouts(http, client, settings.stripe_simulated)
             await client.call(
                 "PATCH",
                 "/api/directory/partner",
@@ -314,6 +324,11 @@ async def seed_demo(settings: Settings) -> None:
                 body = listing_body(item)
                 body["location"] = {"latitude": business.latitude, "longitude": business.longitude}
                 created = await client.call("POST", "/api/directory/resources", json=body)
+                if item.price_amount and not payable:
+                    log.info(
+                        "%s stays a draft until %s connects payouts", item.title, business.slug
+                    )
+                    continue
                 await client.call("POST", f"/api/directory/resources/{created['id']}/submit")
         for pending in await moderator.call("GET", "/api/directory/moderation/queue"):
             review = f"/api/directory/moderation/resources/{pending['id']}"

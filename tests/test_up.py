@@ -69,6 +69,10 @@ def test_up_with_embedded_servers_keeps_data_across_restarts(tmp_path: Path) -> 
         answer = httpx.post(f"{front}/api/accounts/signup", json=signup_body("embedded-co"))
         assert answer.status_code == 201, answer.text
         wait_partner(front, "embedded-co")
+        owner = {"authorization": f"Bearer {answer.json()['access_token']}"}
+        payouts = f"{front}/api/billing/payout-account"
+        started = httpx.post(f"{payouts}/onboarding", headers=owner, timeout=30)
+        assert started.status_code == 200, started.text
     finally:
         assert interrupt(proc) == 0
     assert (tmp_path / "postgres" / "data").is_dir()
@@ -80,5 +84,9 @@ def test_up_with_embedded_servers_keeps_data_across_restarts(tmp_path: Path) -> 
         again = httpx.post(f"{front}/api/accounts/signup", json=signup_body("embedded-co"))
         assert again.status_code == 409, "the first run's data is still there"
         assert httpx.get(f"{front}/api/directory/partners/embedded-co").status_code == 200
+        # The Stripe simulator restarted too, and still knows the account billing stored.
+        status = httpx.get(payouts, headers=owner, timeout=30)
+        assert status.status_code == 200, status.text
+        assert status.json()["stripe_account_id"] == started.json()["stripe_account_id"]
     finally:
         assert interrupt(proc) == 0
