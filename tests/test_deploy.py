@@ -42,6 +42,8 @@ NEEDS = {
     "migrate": {"DATABASE_URL", "APP_DB_PASSWORD"},
 }
 """Secrets a process cannot do without (every process needs DATABASE_URL to load settings)."""
+MAILERS = ("accounts", "worker")
+"""accounts mails from its routes, and from its event handlers, which run in the worker."""
 RUN_AS = 10001  # the image's user, infra/Dockerfile
 GENERATED_SUFFIX = re.compile(r"-[a-z0-9]{10}$")
 """The content hash kustomize appends to generated ConfigMap names."""
@@ -304,6 +306,8 @@ def check_stack(docs: list[Doc]) -> None:
                     assert secret["key"] == var, f"{name}: {var} reads key {secret['key']}"
             needed = NEEDS.get(name, {"DATABASE_URL"})
             assert needed <= set(env), f"{name} lacks {needed - set(env)}"
+            if name in MAILERS:
+                assert "ALLIANCE_SMTP_URL" in env, f"{name} sends mail but has no SMTP server"
 
     for name, port in HTTP.items():
         spec = deployments[name]["spec"]["template"]["spec"]
