@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from playwright.async_api import expect
 
+from shared.config import Settings
 from tests.support import expect as answered
 from tests.web.conftest import (
     Contexts,
@@ -80,3 +81,28 @@ async def test_provider_connects_payouts_upgrades_and_exports_earnings(
     saved = await (await download.value).path()
     text = saved.read_text()
     assert "80.00" in text and "Refrigerated van" in text, text
+
+
+async def test_payouts_page_explains_an_account_stripe_lost_and_connects_anew(
+    contexts: Contexts, front: httpx.AsyncClient, stack: Settings
+) -> None:
+    (provider,) = await businesses(front, "lost")
+    api = "/api/billing/payout-account"
+    lost = answered(await front.post(f"{api}/onboarding", headers=provider.headers), 200)
+    async with httpx.AsyncClient(base_url=str(stack.stripe_api_base), timeout=10) as stripe:
+        answer = await stripe.delete(
+            f"/v1/accounts/{lost['stripe_account_id']}",
+            headers={"authorization": f"Bearer {stack.stripe_api_key}"},
+        )
+        assert answer.status_code == 200, answer.text
+
+    page = await sign_in(await contexts(), provider.email)
+    await page.goto("/billing/payouts")
+    await expect(page.get_by_role("alert")).to_contain_text("Stripe no longer knows")
+    await shot(page, "journey7-payout-account-missing")
+    await page.get_by_role("button", name="Connect payouts").click()
+    await page.get_by_role("button", name="Complete onboarding (test mode)").click()
+    await page.wait_for_url("**/billing/payouts?onboarding=done")
+    await expect(page.get_by_text("Payouts connected")).to_be_visible()
+    status = answered(await front.get(api, headers=provider.headers), 200)
+    assert status["stripe_account_id"] != lost["stripe_account_id"]
