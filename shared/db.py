@@ -11,7 +11,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import MetaData, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+from shared.errors import Problem
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -35,6 +40,32 @@ def service_metadata(schema: str) -> MetaData:
 
 class Base(DeclarativeBase):
     """Declarative base; each service's models set `metadata = service_metadata(schema)`."""
+
+
+UNREACHABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    DBAPIError,
+    PoolTimeout,
+)
+"""How a connection that cannot be had fails: refused, no socket, server starting or shutting
+down, pool exhausted. The transaction's first statement only sets settings, so any of these
+there means the database, not the request, is at fault."""
+
+
+class DatabaseUnavailable(Problem):
+    """503 with Retry-After instead of a 500 while PostgreSQL restarts (no connection, or one
+    lost mid-transaction, which rolled back): clients retry, and 500s keep meaning bugs."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "unavailable",
+            "The database is not answering; try again in a moment.",
+            headers={"Retry-After": "1"},
+        )
 
 
 class Database:
@@ -55,20 +86,28 @@ class Database:
         `staff` opens the policies that let platform moderators review every tenant's listings;
         only handlers that checked the caller's platform role pass it.
         """
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                text(
-                    "SELECT set_config('app.tenant_id', :tenant, true),"
-                    " set_config('app.user_id', :user, true),"
-                    " set_config('app.staff', :staff, true)"
-                ),
-                {
-                    "tenant": str(tenant_id or ""),
-                    "user": str(user_id or ""),
-                    "staff": "on" if staff else "",
-                },
-            )
-            yield session
+        try:
+            async with self.sessions() as session, session.begin():
+                try:
+                    await session.execute(
+                        text(
+                            "SELECT set_config('app.tenant_id', :tenant, true),"
+                            " set_config('app.user_id', :user, true),"
+                            " set_config('app.staff', :staff, true)"
+                        ),
+                        {
+                            "tenant": str(tenant_id or ""),
+                            "user": str(user_id or ""),
+                            "staff": "on" if staff else "",
+                        },
+                    )
+                except UNREACHABLE as exc:
+                    raise DatabaseUnavailable from exc
+                yield session
+        except DBAPIError as exc:
+            if exc.connection_invalidated:  # the server went away mid-transaction
+                raise DatabaseUnavailable from exc
+            raise
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -37,6 +37,7 @@ from infra.runner import HTTP_PROCESSES, Processes, ready_urls
 from services.billing.stripe_gateway import metadata
 from shared.bus import Bus
 from shared.config import SERVICES, Settings, _runtime_url
+from shared.db import Database, DatabaseUnavailable
 from shared.events import EVENT_TYPES
 from tests.billing.helpers import DECLINED_CARD, GOOD_CARD, pay
 from tests.booking.helpers import days_ahead, window
@@ -235,6 +236,8 @@ class Driver:
             if answer is not None and answer.status_code < 500:
                 self.unexpected.append(f"{key}: {answer.text[:300]}")
                 raise Gave(key)
+            if answer is not None and answer.status_code == 500:
+                self.unexpected.append(f"{key}: an outage must answer 503, not a bug's 500")
             if self.stack.during_fault(sent) or self.stack.during_fault(time.monotonic()):
                 self.outage_answers[key] += 1
             else:
@@ -726,3 +729,15 @@ async def test_bookings_and_payments_survive_killed_processes_and_restarted_serv
     assert findings.problems == []
     assert findings.counts["dead letters"] == 0
     assert not faulty.processes.dead(), "every process recovered"
+
+
+async def test_a_database_out_of_reach_is_a_503_to_retry_not_a_500() -> None:
+    db = Database(f"postgresql+asyncpg://alliance_app@127.0.0.1:{free_port()}/none", pool_size=1)
+    try:
+        with pytest.raises(DatabaseUnavailable) as caught:
+            async with db.transaction():
+                pass
+    finally:
+        await db.close()
+    assert caught.value.status_code == 503
+    assert caught.value.headers == {"Retry-After": "1"}
