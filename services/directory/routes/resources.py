@@ -147,8 +147,9 @@ class ResourcesController(Controller):
                 **changes,
             }
             await _check(session, partner, state)
-            if resource.status in ("submitted", "published") and "price_amount" in changes:
-                domain.check_payouts(changes["price_amount"], partner.charges_enabled)
+            if resource.status in ("submitted", "published") and resource.price_amount == 0:
+                # A free listing in review or live turning paid: say why, rather than hide it.
+                domain.check_payouts(changes.get("price_amount", 0), partner.charges_enabled)
             text = {k: changes.pop(k) for k in domain.PUBLIC_TEXT if k in changes}
             live = resource.status == "published"
             if text and live:
