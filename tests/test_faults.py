@@ -503,8 +503,7 @@ async def examine(stack: FaultyStack, driver: Driver) -> Findings:
         bookings = {
             str(r["id"]): r
             for r in await conn.fetch(
-                "SELECT id, status, amount, expires_at, refund_amount, refunded_amount"
-                " FROM booking.bookings"
+                "SELECT id, status, amount, expires_at, refunded_amount FROM booking.bookings"
             )
         }
         payments = {
