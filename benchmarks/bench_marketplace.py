@@ -604,7 +604,7 @@ def report(
                 f" {errors} |"
             )
     found: Profile = spy["profile"]
-    peak = max(levels, key=lambda lv: lv.throughput)
+    whole = levels[0]
 
     def share(n: int) -> str:
         return f"{100 * n / max(found.samples, 1):.1f}%"
@@ -638,8 +638,10 @@ def report(
         "PostgreSQL column sums the client backends serving this database), and how many of the",
         "two cores all of them kept busy together. What the machine's other work took is the",
         f"rest. Each service keeps {POOL_SIZE} connections and opens up to {POOL_SIZE} more under",
-        "load, closed after use: their backends end between the samples, so from",
-        f"{2 * POOL_SIZE} clients on the PostgreSQL figure is a lower bound (marked ≥).",
+        "load, closed after use, and a request may hold more than one: the backends of those",
+        "end between the samples, so from",
+        f"{POOL_SIZE} clients on the PostgreSQL figure is a lower bound (marked ≥); with fewer",
+        "clients every connection lives through the level and the figure is whole.",
         "",
     ]
     names = sorted({k for lv in levels for k in lv.cpu})
@@ -649,7 +651,7 @@ def report(
         *(
             f"| {lv.concurrency} | "
             + " | ".join(
-                ("≥" if n == "postgresql" and lv.concurrency >= 2 * POOL_SIZE else "")
+                ("≥" if n == "postgresql" and lv.concurrency >= POOL_SIZE else "")
                 + f"{lv.cpu.get(n, 0.0) * 1000 / max(lv.done, 1):.1f}"
                 for n in names
             )
@@ -657,10 +659,11 @@ def report(
             for lv in levels
         ),
         "",
-        "At the peak, the share of the stack's CPU per process: "
+        f"With {whole.concurrency} client(s), where every figure is whole, the share of the"
+        f" stack's CPU per process: "
         + ", ".join(
-            f"{name} {100 * cpu / max(sum(peak.cpu.values()), 1e-9):.0f}%"
-            for name, cpu in sorted(peak.cpu.items(), key=lambda item: -item[1])
+            f"{name} {100 * cpu / max(sum(whole.cpu.values()), 1e-9):.0f}%"
+            for name, cpu in sorted(whole.cpu.items(), key=lambda item: -item[1])
         )
         + ".",
         "",
