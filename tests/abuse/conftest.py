@@ -1,4 +1,7 @@
-"""What the abuse tests share: the served OpenAPI documents and a business to act as."""
+"""What the abuse tests share: the served OpenAPI documents and a business to act as.
+
+`bus`, `stripe_api` and `balanced_ledger` are the billing tests' fixtures, reused.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,10 @@ import httpx
 import pytest
 
 from shared.config import SERVICES, Settings
+from tests.billing.conftest import balanced_ledger, bus, stripe_api
 from tests.support import signup_body, unique
+
+__all__ = ["balanced_ledger", "bus", "stripe_api"]
 
 
 @pytest.fixture(scope="session")

@@ -208,13 +208,9 @@ async def b_objects(front: httpx.AsyncClient, stack: Settings, bus: Bus) -> Worl
 
 
 @pytest.fixture(scope="module")
-async def world(stack: Settings) -> AsyncIterator[World]:
-    bus = Bus(stack.redis_url, stack.queue_namespace)
-    try:
-        async with httpx.AsyncClient(base_url=stack.service_url("web"), timeout=30) as front:
-            yield await b_objects(front, stack, bus)
-    finally:
-        bus.close()
+async def world(stack: Settings, bus: Bus) -> AsyncIterator[World]:
+    async with httpx.AsyncClient(base_url=stack.service_url("web"), timeout=30) as front:
+        yield await b_objects(front, stack, bus)
 
 
 async def rows_of(conn: asyncpg.Connection, tenant: str) -> dict[str, list[str]]:

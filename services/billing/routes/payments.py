@@ -45,6 +45,10 @@ class WebhookController(Controller):
             )
         except (ValueError, stripe.SignatureVerificationError) as exc:
             raise Problem(400, "bad-signature", "The Stripe signature does not verify.") from exc
+        except AttributeError as exc:  # signed, but the JSON is no object at all
+            raise Problem(400, "bad-event", "The payload is not a Stripe event.") from exc
+        if not all(isinstance(getattr(event, key, None), str) for key in ("id", "type")):
+            raise Problem(400, "bad-event", "The payload is not a Stripe event.")
         async with db.transaction() as session:
             stored = await session.scalar(
                 insert(StripeEvent)
