@@ -167,3 +167,23 @@ async def test_forwarded_address_counts_only_from_the_front(limited: Settings) -
             headers={"x-forwarded-for": new_address()},
         )
         assert_limited(answer)
+
+
+async def test_guessing_the_current_password_while_signed_in_is_limited(
+    front: httpx.AsyncClient, client_from: dict[str, httpx.AsyncClient]
+) -> None:
+    """A stolen access token must not become a way round the sign-in limit."""
+    victim = await sign_up(front, "stolen")
+    for _ in range(3):
+        answer = await client_from[new_address()].post(
+            f"{API}/me/password",
+            json={"current_password": "wrong-guess-123", "new_password": "another-sturdy-77"},
+            headers=victim.headers,
+        )
+        expect(answer, 403, "wrong-password")
+    answer = await client_from[new_address()].post(
+        f"{API}/me/password",
+        json={"current_password": PASSWORD, "new_password": "another-sturdy-77"},
+        headers=victim.headers,
+    )
+    assert_limited(answer)
