@@ -93,7 +93,7 @@ def _decode(obj: dict[str, Any]) -> Any:
 class StateFile:
     """The simulator's state on disk: loaded at start, written after changes."""
 
-    def __init__(self, sim: Simulator, path: Path, interval: float = 0.25) -> None:
+    def __init__(self, sim: Simulator, path: Path, interval: float = 1.0) -> None:
         self.sim, self.path, self.interval = sim, path, interval
         self.dirty = False
         self._task: asyncio.Task[None] | None = None
