@@ -3,9 +3,9 @@
 The module runs its own stack (embedded PostgreSQL, its own Valkey, every service, the worker
 and the Stripe simulator as separate processes on free ports) so it may kill and restart any
 of them. While a driver books, pays, accepts, declines and cancels through the public origin,
-the test kills -9 the worker, stops Valkey, kills -9 billing and booking, and restarts
-PostgreSQL (fast shutdown). Once the system settles it checks every booking, every payment on
-the simulator, every event and the ledger, and prints what it counted.
+the test kills -9 the worker, stops Valkey, kills -9 billing and booking, restarts PostgreSQL
+(fast shutdown) and kills -9 Valkey. Once the system settles it checks every booking, every
+payment on the simulator, every event and the ledger, and prints what it counted.
 """
 
 from __future__ import annotations
@@ -118,9 +118,13 @@ class FaultyStack:
         await self.kill_and_restart("worker", "worker", "--threads", "4")
         return held
 
-    async def stop_and_start_redis(self, down: float) -> None:
-        async with self.fault("stop Valkey"):
-            self.valkey.terminate()
+    async def stop_and_start_redis(self, down: float, *, crash: bool = False) -> None:
+        """SIGTERM (Valkey writes its append-only file and exits), or SIGKILL with `crash`."""
+        async with self.fault("kill -9 Valkey" if crash else "stop Valkey"):
+            if crash:
+                self.valkey.kill()
+            else:
+                self.valkey.terminate()
             self.valkey.wait(timeout=10)
             await asyncio.sleep(down)
             self.valkey, _ = start_redis(self.root)
@@ -700,6 +704,8 @@ async def test_bookings_and_payments_survive_killed_processes_and_restarted_serv
             await faulty.kill_and_restart("booking", "serve", "booking")
             await asyncio.sleep(5)
             await faulty.restart_postgres(down=3)
+            await asyncio.sleep(5)
+            await faulty.stop_and_start_redis(down=2, crash=True)
             await asyncio.sleep(6)
         finally:
             stop.set()
