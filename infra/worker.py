@@ -24,6 +24,7 @@ from shared.db import Database
 
 log = logging.getLogger("alliance.worker")
 SWEEP_SECONDS = float(os.environ.get("ALLIANCE_SWEEP_SECONDS", "30"))
+IDLE_POLL_MS = 100
 
 
 class LazyDatabase:
@@ -107,7 +108,11 @@ def run_worker(settings: Settings, threads: int) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    worker = dramatiq.Worker(bus.broker, queues=set(queues), worker_threads=threads)
+    # An idle queue is polled with a backoff up to worker_timeout; Dramatiq's 1 s default would
+    # add up to a second to an event that finds the worker idle.
+    worker = dramatiq.Worker(
+        bus.broker, queues=set(queues), worker_threads=threads, worker_timeout=IDLE_POLL_MS
+    )
     worker.start()
     log.info("worker started", extra={"fields": {"queues": queues, "threads": threads}})
     sweeper = start_sweeps(settings, sweeps, stop)

@@ -30,10 +30,12 @@ BUSINESSES = 20
 WORKERS = ("worker-a", "worker-b")
 
 
-def applied(log: Path) -> list[dict[str, str]]:
-    """The `event applied` lines a worker logged."""
+def logged(log: Path, message: str) -> list[dict[str, str]]:
+    """The lines a worker logged with this message."""
+    if not log.exists():
+        return []
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    return [line for line in lines if line.get("msg") == "event applied"]
+    return [line for line in lines if line.get("msg") == message]
 
 
 async def test_two_workers_share_the_events_and_apply_each_once(
@@ -53,6 +55,12 @@ async def test_two_workers_share_the_events_and_apply_each_once(
         processes.spawn(name, "worker", "--threads", "1")
     try:
         processes.wait_ready({"accounts": settings.service_url("accounts")})
+
+        async def consuming() -> bool:
+            """Both workers listen before the first event, so neither can take them all."""
+            return all(logged(logs / f"{name}.log", "worker started") for name in WORKERS)
+
+        await eventually(consuming, within=60)
         async with httpx.AsyncClient(base_url=settings.service_url("accounts"), timeout=30) as api:
             for _ in range(BUSINESSES):
                 answer = await api.post("/api/accounts/signup", json=signup_body(unique("two")))
@@ -70,7 +78,7 @@ async def test_two_workers_share_the_events_and_apply_each_once(
         await drop_database(settings)
 
     # tenant.created.v1 goes to directory and billing: two deliveries per business.
-    by_worker = {name: applied(logs / f"{name}.log") for name in WORKERS}
+    by_worker = {name: logged(logs / f"{name}.log", "event applied") for name in WORKERS}
     counts = {name: len(lines) for name, lines in by_worker.items()}
     print(f"events applied per worker: {counts}")
     assert all(counts.values()), f"one worker took every event: {counts}"
