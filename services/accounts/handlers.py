@@ -101,6 +101,13 @@ def _title(title: str) -> str:
     return title or "your booking"
 
 
+async def tell(session: AsyncSession, booking: BookingFacts, recipient: UUID, write: Write) -> None:
+    """Mail one side of the booking, naming the other."""
+    provider, customer = booking.provider_tenant_id, booking.customer_tenant_id
+    other = customer if recipient == provider else provider
+    await notify(session, recipient, other, (booking.starts_at, booking.ends_at), write)
+
+
 async def message_posted(session: AsyncSession, event: BookingMessagePosted, _: datetime) -> None:
     title, url = _title(event.title), link(event.path)
     await notify(
@@ -119,16 +126,13 @@ async def both_sides(
 ) -> None:
     """Each side is told, naming the other; `make(other, title, when, role, link)`."""
     title, url = _title(booking.title), _page(booking)
-    sides = (
-        (booking.provider_tenant_id, booking.customer_tenant_id, "provider"),
-        (booking.customer_tenant_id, booking.provider_tenant_id, "customer"),
-    )
-    for recipient, other, role in sides:
+    sides = ((booking.provider_tenant_id, "provider"), (booking.customer_tenant_id, "customer"))
+    for recipient, role in sides:
 
         def write(name: str, when: str, role: str = role) -> BookingNotice:
             return make(name, title, when, role, url)
 
-        await notify(session, recipient, other, (booking.starts_at, booking.ends_at), write)
+        await tell(session, booking, recipient, write)
 
 
 async def starting_soon(session: AsyncSession, event: BookingStartingSoon, _: datetime) -> None:
@@ -138,11 +142,10 @@ async def starting_soon(session: AsyncSession, event: BookingStartingSoon, _: da
 async def awaiting_answer(session: AsyncSession, event: BookingAwaitingAnswer, _: datetime) -> None:
     booking = event.booking
     title, url = _title(booking.title), _page(booking)
-    await notify(
+    await tell(
         session,
+        booking,
         booking.provider_tenant_id,
-        booking.customer_tenant_id,
-        (booking.starts_at, booking.ends_at),
         lambda other, when: request_notice(other, title, when, url),
     )
 
@@ -154,11 +157,10 @@ async def confirmed(session: AsyncSession, event: BookingConfirmed, _: datetime)
 async def declined(session: AsyncSession, event: BookingDeclined, _: datetime) -> None:
     booking = event.booking
     title, url = _title(booking.title), _page(booking)
-    await notify(
+    await tell(
         session,
+        booking,
         booking.customer_tenant_id,
-        booking.provider_tenant_id,
-        (booking.starts_at, booking.ends_at),
         lambda other, when: declined_notice(other, title, when, url),
     )
 
@@ -168,20 +170,15 @@ async def cancelled(session: AsyncSession, event: BookingCancelled, _: datetime)
     the customer, and the provider too if it had already seen the request."""
     booking = event.booking
     title, url = _title(booking.title), _page(booking)
-    parties = {
-        booking.provider_tenant_id: booking.customer_tenant_id,
-        booking.customer_tenant_id: booking.provider_tenant_id,
-    }
     by = event.cancelled_by_tenant_id
-    told = [tenant for tenant in parties if tenant != by]
+    told = [t for t in (booking.provider_tenant_id, booking.customer_tenant_id) if t != by]
     if by is None and event.previous_status == "pending_payment":
         told = [booking.customer_tenant_id]
     for recipient in told:
-        await notify(
+        await tell(
             session,
+            booking,
             recipient,
-            parties[recipient],
-            (booking.starts_at, booking.ends_at),
             lambda other, when: cancelled_notice(other, title, when, by is not None, url),
         )
 
@@ -190,11 +187,10 @@ async def expired(session: AsyncSession, event: BookingExpired, _: datetime) -> 
     booking = event.booking
     title, url = _title(booking.title), _page(booking)
     unpaid = event.previous_status == "pending_payment"
-    await notify(
+    await tell(
         session,
+        booking,
         booking.customer_tenant_id,
-        booking.provider_tenant_id,
-        (booking.starts_at, booking.ends_at),
         lambda other, when: expired_notice(other, title, when, unpaid, url),
     )
 
