@@ -25,7 +25,11 @@ from shared.config import Settings, get_settings
 from shared.db import Database
 from shared.errors import EXCEPTION_HANDLERS, problem_details_plugin
 from shared.observability import RequestIdMiddleware, configure_logging
-from shared.openapi import SECURITY_SCHEMES, document_operations
+from shared.openapi import (
+    SECURITY_SCHEMES,
+    document_operations,
+    refuse_repeated_query_parameters,
+)
 from shared.outbox import OutboxRelay
 
 MAX_BODY_BYTES = 1_048_576
@@ -169,6 +173,7 @@ def create_service_app(
             "viewer": Provide(provide_viewer),
             **(dependencies or {}),
         },
+        before_request=refuse_repeated_query_parameters,
         middleware=[
             RequestIdMiddleware,
             PrometheusConfig(app_name=name, prefix="alliance").middleware,

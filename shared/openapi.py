@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.openapi.spec import SecurityScheme
+from litestar.params import ParameterKwarg
 from litestar.routes import HTTPRoute
 
-from shared.errors import problem_responses
+from shared.errors import Problem, problem_responses
 
 BEARER = "bearer"
 """The OpenAPI security scheme of accounts' access tokens."""
@@ -149,3 +150,32 @@ def _tighten_schemas(app: Litestar) -> None:
         for field_info in info.fields:
             if field_info.encode_name in properties:
                 _restore_zero_bounds(properties[field_info.encode_name], field_info.type)
+
+
+def _single_query_names(handler: Any) -> frozenset[str]:
+    """The query parameters a handler takes one value of (by their name in the URL)."""
+    names = set()
+    skip = set(handler.resolve_dependencies()) | {"data", "request", "state", "headers"}
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        if name in skip or field.is_non_string_sequence:
+            continue
+        if isinstance(kwarg, ParameterKwarg) and (kwarg.header or kwarg.cookie):
+            continue
+        names.add(kwarg.query if isinstance(kwarg, ParameterKwarg) and kwarg.query else name)
+    return frozenset(names)
+
+
+_single: dict[int, frozenset[str]] = {}
+
+
+async def refuse_repeated_query_parameters(request: Request[Any, Any, Any]) -> None:
+    """Litestar keeps the first of `?to=a&to=b` and drops the rest; a one-value parameter
+    given twice is ambiguous, so it is refused, as the schema (one value) says."""
+    handler = request.route_handler
+    names = _single.get(id(handler))
+    if names is None:
+        names = _single[id(handler)] = _single_query_names(handler)
+    for name in names:
+        if len(request.query_params.getall(name, [])) > 1:
+            raise Problem(400, "validation-error", f"Give the query parameter `{name}` once.")

@@ -95,3 +95,20 @@ async def test_text_postgresql_cannot_store_is_a_422_and_changes_nothing(
     search = await front.get("/api/directory/search", params={"q": "soup\x00"})
     assert search.status_code in {200, 422}, search.text
     assert search.headers["content-type"].startswith(("application/json", PROBLEM))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/booking/bookings?to=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z",
+        "/api/booking/bookings?limit=1&limit=50",
+        "/api/directory/search?q=saw&q=drill",
+        "/api/billing/statement?from=2030-01-01T00:00:00Z&from=2029-01-01T00:00:00Z"
+        "&to=2030-02-01T00:00:00Z",
+    ],
+)
+async def test_a_one_value_query_parameter_given_twice_is_refused(
+    front: httpx.AsyncClient, owner_headers: dict[str, str], query: str
+) -> None:
+    """Litestar silently kept the first value (found by the fuzzer)."""
+    expect(await front.get(query, headers=owner_headers), 400, "validation-error")
