@@ -179,10 +179,19 @@ async def load(
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
+    """User + system CPU time of a process so far; 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_used(pids: list[int], before: dict[int, float]) -> float:
+    """CPU seconds the processes used since `before`; one that ended in between (a pool's
+    overflow connection, say) is left out, so the figure is a lower bound then."""
+    return sum(max(cpu_seconds(pid) - before[pid], 0.0) for pid in pids)
 
 
 async def measured(
@@ -195,12 +204,10 @@ async def measured(
         pids,
     )
     watched = [r["pid"] for r in backends] if service is not None else pids
-    database_before = sum(cpu_seconds(pid) for pid in watched)
+    database_before = {pid: cpu_seconds(pid) for pid in watched}
     service_before = cpu_seconds(service) if service is not None else 0.0
     result = await run
-    result.database_cpu_ms = (sum(cpu_seconds(pid) for pid in watched) - database_before) * (
-        1000 / result.requests
-    )
+    result.database_cpu_ms = cpu_used(watched, database_before) * 1000 / result.requests
     if service is not None:
         result.server_cpu_ms = (cpu_seconds(service) - service_before) * 1000 / result.requests
     return result
