@@ -542,9 +542,9 @@ def report(
         + " |",
         "",
         "The machine has two cores shared by everything below: PostgreSQL, Redis, six Python",
-        "processes of the stack, the Stripe simulator and the load generator itself. Other",
-        "sessions were running tests on it at the same time, so the load average column says",
-        "how quiet it was; the figures are a floor, not a ceiling.",
+        "processes of the stack, the Stripe simulator and the load generator itself; the stack",
+        "alone pushes the load average past 2. Anything else running on the machine lowers the",
+        "figures, so the load average per level says how quiet the run was.",
         "",
     ]
     if counts:
