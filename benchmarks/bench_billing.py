@@ -140,9 +140,10 @@ def report(trips: list[list[float]], baseline: list[float], command: str) -> str
         "simulator's signed webhook → billing's endpoint (stored, queued) → the worker re-fetches",
         "the Checkout Session and PaymentIntent from Stripe → payment.authorized → booking;",
         "accept → booking.accepted → billing captures at Stripe and writes the ledger →",
-        "payment.captured → booking confirms. The outbox relays poll every 200 ms when idle, so",
-        "most of each phase is relay latency rather than work; the Stripe calls themselves are a",
-        "few milliseconds against the local simulator (a real Stripe adds its network latency).",
+        "payment.captured → booking confirms. Relays wake on PostgreSQL's commit notice and the",
+        "worker polls an idle queue every 100 ms at most, so each crossing costs tens of",
+        "milliseconds; the Stripe calls themselves are a few milliseconds against the local",
+        "simulator (a real Stripe adds its network latency).",
         "",
     ]
     return "\n".join(lines)
