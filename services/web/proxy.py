@@ -50,7 +50,8 @@ async def forward(
 ) -> Response[Any]:
     if service not in SERVICES:
         raise NotFound("service")
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+    # Whitespace around a value is not part of it (RFC 9110 5.5), and httpx refuses to send it.
+    headers = {k: v.strip() for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
     headers[REQUEST_ID_HEADER] = request_id_var.get() or ""
     headers["x-forwarded-for"] = request.client.host if request.client else ""
     # The path as the client sent it, still percent-encoded: decoding and re-sending it would
@@ -68,6 +69,8 @@ async def forward(
         raise Problem(400, "bad-request", "The request URL is not valid.") from exc
     try:
         answer = await client(state).send(upstream, stream=True)
+    except httpx.LocalProtocolError as exc:
+        raise Problem(400, "bad-request", "The request headers are not valid.") from exc
     except httpx.HTTPError as exc:
         raise Problem(
             503, "service-unavailable", f"The {service} service is not answering."

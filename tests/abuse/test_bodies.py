@@ -6,6 +6,7 @@ type; here every operation that takes a JSON body gets them, through the public 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 from uuid import uuid4
@@ -13,7 +14,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from shared.config import SERVICES
+from shared.config import SERVICES, Settings
 from tests.abuse.conftest import operations
 from tests.support import expect
 
@@ -112,3 +113,32 @@ async def test_a_one_value_query_parameter_given_twice_is_refused(
 ) -> None:
     """Litestar silently kept the first value (found by the fuzzer)."""
     expect(await front.get(query, headers=owner_headers), 400, "validation-error")
+
+
+async def raw_get(origin: str, path: str, header: bytes) -> tuple[int, bytes]:
+    """A request no well-behaved client library would send: httpx refuses such headers."""
+    url = httpx.URL(origin)
+    assert url.host and url.port
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(
+        b"GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\nConnection: close\r\n\r\n"
+        % (path.encode(), url.host.encode(), header)
+    )
+    answer = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+async def test_header_with_trailing_whitespace_is_forwarded_trimmed(
+    stack: Settings, owner: dict[str, Any]
+) -> None:
+    """The front once passed `Bearer <token>   ` on as it came; httpx refused to send it and
+    the caller got a 503 saying the service was down."""
+    origin, path = stack.service_url("web"), "/api/billing/payout-account"
+    token = owner["access_token"].encode()
+    status, body = await raw_get(origin, path, b"Authorization: Bearer " + token + b"   ")
+    assert status == 200, body
+    status, body = await raw_get(origin, path, b"Authorization: Bearer   ")
+    assert status == 401 and b"unauthenticated" in body, body
