@@ -57,7 +57,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory, embedded: EmbeddedServers
         data_dir=Path(data_dir),
         service_urls=urls,
         env="test",
-        event_max_retries=2,
+        # Enough retries (about 3 s in all) for an event that overtook the one it depends on,
+        # as payout news can overtake tenant.created; few enough for the dead-letter test.
+        event_max_retries=4,
         event_min_backoff_ms=100,
         queue_namespace=f"alliance-test-{os.getpid()}",
         stripe_api_base=f"http://127.0.0.1:{free_port()}",
