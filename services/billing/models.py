@@ -146,7 +146,7 @@ class LedgerTransaction(BillingBase):
     __table_args__ = (Index("ix_ledger_transactions_created", "created_at"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, unique=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     """capture | refund | subscription"""
