@@ -57,8 +57,6 @@ PENDING = {
     ("billing.ledger_transactions", "uq_ledger_transactions_key"): "(tenant_id, key)",
     ("billing.payout_accounts", "uq_payout_accounts_stripe_account_id"): "account → tenant map",
     ("billing.plans", "uq_plans_stripe_subscription_id"): "tenant from subscription metadata",
-    ("directory.resources", "uq_resources_id"): "FKs from photos and alliances by (tenant_id, id)",
-    ("directory.photos", "uq_photos_id"): "index on id",
 }
 """Constraints Citus would refuse today, each with its remedy (docs/SCALING.md): the schema is one
 migration per service away from distribution, and this list may only shrink."""

@@ -117,7 +117,7 @@ class Resource(DirectoryBase):
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4, unique=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(140))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -160,11 +160,14 @@ class ResourceAlliance(DirectoryBase):
     """Alliances whose members may see an alliance-only resource."""
 
     __tablename__ = "resource_alliances"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "resource_id"], [Resource.tenant_id, Resource.id], ondelete="CASCADE"
+        ),
+    )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    resource_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey(Resource.id, ondelete="CASCADE"), primary_key=True
-    )
+    resource_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     alliance_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("directory.alliances.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -172,12 +175,15 @@ class ResourceAlliance(DirectoryBase):
 
 class Photo(DirectoryBase):
     __tablename__ = "photos"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "resource_id"], [Resource.tenant_id, Resource.id], ondelete="CASCADE"
+        ),
+    )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4, unique=True)
-    resource_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey(Resource.id, ondelete="CASCADE"), index=True
-    )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4, index=True)
+    resource_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     storage_key: Mapped[str] = mapped_column(String(200))

@@ -253,6 +253,7 @@ def _visible(shape: Shape) -> ColumnElement[bool]:
     if shape.alliances:
         allowed.append(
             exists().where(
+                ResourceAlliance.tenant_id == Resource.tenant_id,
                 ResourceAlliance.resource_id == Resource.id,
                 ResourceAlliance.alliance_id.in_(bindparam("alliances", expanding=True)),
             )
