@@ -50,7 +50,6 @@ LOCAL = {
 
 PENDING = {
     ("booking.calendar_feeds", "uq_calendar_feeds_token_hash"): "tenant id in the feed URL",
-    ("billing.payments", "uq_payments_booking_id"): "index on booking_id",
     ("billing.payments", "uq_payments_checkout_session_id"): "tenant from Stripe metadata",
     ("billing.payments", "uq_payments_payment_intent_id"): "tenant from Stripe metadata",
     ("billing.disputes", "uq_disputes_id"): "(tenant_id, id); tenant from the charge's metadata",

@@ -86,7 +86,8 @@ class Plan(BillingBase):
 
 
 class Payment(BillingBase):
-    """Billing's copy of a paid booking and the money on it; one per booking."""
+    """Billing's copy of a paid booking and the money on it; one per booking, by the primary key
+    (a booking has one provider, the payment's tenant)."""
 
     __tablename__ = "payments"
     __table_args__ = (
@@ -95,7 +96,7 @@ class Payment(BillingBase):
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    booking_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, unique=True)
+    booking_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, index=True)
     customer_tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     resource_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     title: Mapped[str] = mapped_column(String(140), default="", server_default="")
