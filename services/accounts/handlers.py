@@ -101,11 +101,22 @@ def _title(title: str) -> str:
     return title or "your booking"
 
 
-async def tell(session: AsyncSession, booking: BookingFacts, recipient: UUID, write: Write) -> None:
+Make = Callable[[str, str, str, str], BookingNotice]
+"""A booking notice from (other business, title, when, link)."""
+
+
+async def tell(session: AsyncSession, booking: BookingFacts, recipient: UUID, make: Make) -> None:
     """Mail one side of the booking, naming the other."""
     provider, customer = booking.provider_tenant_id, booking.customer_tenant_id
     other = customer if recipient == provider else provider
-    await notify(session, recipient, other, (booking.starts_at, booking.ends_at), write)
+    title, url = _title(booking.title), _page(booking)
+    await notify(
+        session,
+        recipient,
+        other,
+        (booking.starts_at, booking.ends_at),
+        lambda name, when: make(name, title, when, url),
+    )
 
 
 async def message_posted(session: AsyncSession, event: BookingMessagePosted, _: datetime) -> None:
@@ -125,12 +136,13 @@ async def both_sides(
     make: Callable[[str, str, str, str, str], BookingNotice],
 ) -> None:
     """Each side is told, naming the other; `make(other, title, when, role, link)`."""
-    title, url = _title(booking.title), _page(booking)
-    sides = ((booking.provider_tenant_id, "provider"), (booking.customer_tenant_id, "customer"))
-    for recipient, role in sides:
+    for recipient, role in (
+        (booking.provider_tenant_id, "provider"),
+        (booking.customer_tenant_id, "customer"),
+    ):
 
-        def write(name: str, when: str, role: str = role) -> BookingNotice:
-            return make(name, title, when, role, url)
+        def write(other: str, title: str, when: str, url: str, role: str = role) -> BookingNotice:
+            return make(other, title, when, role, url)
 
         await tell(session, booking, recipient, write)
 
@@ -140,14 +152,7 @@ async def starting_soon(session: AsyncSession, event: BookingStartingSoon, _: da
 
 
 async def awaiting_answer(session: AsyncSession, event: BookingAwaitingAnswer, _: datetime) -> None:
-    booking = event.booking
-    title, url = _title(booking.title), _page(booking)
-    await tell(
-        session,
-        booking,
-        booking.provider_tenant_id,
-        lambda other, when: request_notice(other, title, when, url),
-    )
+    await tell(session, event.booking, event.booking.provider_tenant_id, request_notice)
 
 
 async def confirmed(session: AsyncSession, event: BookingConfirmed, _: datetime) -> None:
@@ -155,21 +160,13 @@ async def confirmed(session: AsyncSession, event: BookingConfirmed, _: datetime)
 
 
 async def declined(session: AsyncSession, event: BookingDeclined, _: datetime) -> None:
-    booking = event.booking
-    title, url = _title(booking.title), _page(booking)
-    await tell(
-        session,
-        booking,
-        booking.customer_tenant_id,
-        lambda other, when: declined_notice(other, title, when, url),
-    )
+    await tell(session, event.booking, event.booking.customer_tenant_id, declined_notice)
 
 
 async def cancelled(session: AsyncSession, event: BookingCancelled, _: datetime) -> None:
     """The side that did not cancel is told; when the platform cancelled (a failed payment),
     the customer, and the provider too if it had already seen the request."""
     booking = event.booking
-    title, url = _title(booking.title), _page(booking)
     by = event.cancelled_by_tenant_id
     told = [t for t in (booking.provider_tenant_id, booking.customer_tenant_id) if t != by]
     if by is None and event.previous_status == "pending_payment":
@@ -179,19 +176,19 @@ async def cancelled(session: AsyncSession, event: BookingCancelled, _: datetime)
             session,
             booking,
             recipient,
-            lambda other, when: cancelled_notice(other, title, when, by is not None, url),
+            lambda other, title, when, url: cancelled_notice(
+                other, title, when, by is not None, url
+            ),
         )
 
 
 async def expired(session: AsyncSession, event: BookingExpired, _: datetime) -> None:
-    booking = event.booking
-    title, url = _title(booking.title), _page(booking)
     unpaid = event.previous_status == "pending_payment"
     await tell(
         session,
-        booking,
-        booking.customer_tenant_id,
-        lambda other, when: expired_notice(other, title, when, unpaid, url),
+        event.booking,
+        event.booking.customer_tenant_id,
+        lambda other, title, when, url: expired_notice(other, title, when, unpaid, url),
     )
 
 
