@@ -53,7 +53,6 @@ PENDING = {
     ("billing.payments", "uq_payments_checkout_session_id"): "tenant from Stripe metadata",
     ("billing.payments", "uq_payments_payment_intent_id"): "tenant from Stripe metadata",
     ("billing.disputes", "uq_disputes_id"): "(tenant_id, id); tenant from the charge's metadata",
-    ("billing.ledger_transactions", "uq_ledger_transactions_key"): "(tenant_id, key)",
     ("billing.payout_accounts", "uq_payout_accounts_stripe_account_id"): "account → tenant map",
     ("billing.plans", "uq_plans_stripe_subscription_id"): "tenant from subscription metadata",
 }

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
 )
@@ -141,14 +142,17 @@ class Dispute(BillingBase):
 
 
 class LedgerTransaction(BillingBase):
-    """One money movement; `key` names the business action so it is recorded once."""
+    """One money movement; `key` names one tenant's business action so it is recorded once."""
 
     __tablename__ = "ledger_transactions"
-    __table_args__ = (Index("ix_ledger_transactions_created", "created_at"),)
+    __table_args__ = (
+        Index("ix_ledger_transactions_created", "created_at"),
+        UniqueConstraint("tenant_id", "key"),
+    )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
+    key: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     """capture | refund | subscription"""
     booking_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -205,7 +205,7 @@ async def post(
     currency: str,
     stripe_ref: str | None,
 ) -> bool:
-    """Write one balanced transaction unless `key` was posted before; True when written.
+    """Write one balanced transaction unless the tenant posted `key` before; True when written.
 
     A deferred constraint trigger re-checks the balance at commit (see the migration).
     """
@@ -222,7 +222,7 @@ async def post(
             currency=currency,
             stripe_ref=stripe_ref,
         )
-        .on_conflict_do_nothing(index_elements=[LedgerTransaction.key])
+        .on_conflict_do_nothing(index_elements=[LedgerTransaction.tenant_id, LedgerTransaction.key])
         .returning(LedgerTransaction.id)
     )
     if transaction_id is None:
