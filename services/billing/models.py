@@ -128,10 +128,13 @@ class Payment(BillingBase):
 
 
 class Dispute(BillingBase):
+    """A Stripe dispute of a payment, kept under the payment's tenant (found from the charge's
+    metadata), so the primary key (tenant_id, id) holds each dispute once."""
+
     __tablename__ = "disputes"
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    id: Mapped[str] = mapped_column(String(100), primary_key=True, unique=True)
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
     booking_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     customer_tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     amount: Mapped[int] = mapped_column(BigInteger)
