@@ -50,8 +50,6 @@ LOCAL = {
 
 PENDING = {
     ("booking.calendar_feeds", "uq_calendar_feeds_token_hash"): "tenant id in the feed URL",
-    ("billing.payments", "uq_payments_checkout_session_id"): "tenant from Stripe metadata",
-    ("billing.payments", "uq_payments_payment_intent_id"): "tenant from Stripe metadata",
     ("billing.payout_accounts", "uq_payout_accounts_stripe_account_id"): "account → tenant map",
     ("billing.plans", "uq_plans_stripe_subscription_id"): "tenant from subscription metadata",
 }

@@ -94,6 +94,8 @@ class Payment(BillingBase):
     __table_args__ = (
         Index("ix_payments_customer", "customer_tenant_id", "created_at"),
         Index("ix_payments_provider_created", "tenant_id", "created_at"),
+        UniqueConstraint("tenant_id", "checkout_session_id"),
+        UniqueConstraint("tenant_id", "payment_intent_id"),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -114,9 +116,9 @@ class Payment(BillingBase):
     booking_status: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     destination: Mapped[str | None] = mapped_column(String(100))
-    checkout_session_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    checkout_session_id: Mapped[str | None] = mapped_column(String(100))
     checkout_url: Mapped[str | None] = mapped_column(Text)
-    payment_intent_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(100))
     captured_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     transfer_reversed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
