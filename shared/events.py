@@ -195,6 +195,16 @@ class BookingFacts(msgspec.Struct, frozen=True, kw_only=True):
     """The resource's title when booked, for mails; empty in events from before it was sent."""
 
 
+class BookingNote(msgspec.Struct, frozen=True, kw_only=True):
+    """A note one business gave with a change (a request, an answer, a cancellation). It joins
+    the thread, but the change's event carries it, so the other business gets one mail (the
+    change's, quoting it) rather than a second new-message mail."""
+
+    author_tenant_id: UUID
+    excerpt: str
+    """The note's beginning; the whole note stays behind the sign-in."""
+
+
 class BookingRequested(Event, frozen=True, kw_only=True):
     """A customer asked for a slot; a paid booking now awaits its payment authorisation."""
 
@@ -211,6 +221,7 @@ class BookingAwaitingAnswer(Event, frozen=True, kw_only=True):
     type = "booking.awaiting_answer.v1"
     consumers = ("accounts",)
     booking: BookingFacts
+    note: BookingNote | None = None
 
 
 class BookingAccepted(Event, frozen=True, kw_only=True):
@@ -227,6 +238,7 @@ class BookingConfirmed(Event, frozen=True, kw_only=True):
     type = "booking.confirmed.v1"
     consumers = ("accounts",)
     booking: BookingFacts
+    note: BookingNote | None = None
 
 
 class BookingDeclined(Event, frozen=True, kw_only=True):
@@ -236,6 +248,8 @@ class BookingDeclined(Event, frozen=True, kw_only=True):
     consumers = ("billing", "accounts")
     booking: BookingFacts
     message: str
+    """The provider's note in full, as sent before `note`; mails quote `note`."""
+    note: BookingNote | None = None
 
 
 class BookingExpired(Event, frozen=True, kw_only=True):
@@ -258,6 +272,7 @@ class BookingCancelled(Event, frozen=True, kw_only=True):
     """None when the platform cancelled (a failed payment)."""
     refund_amount: int
     refund_rule: str
+    note: BookingNote | None = None
 
 
 class BookingStartingSoon(Event, frozen=True, kw_only=True):
@@ -269,7 +284,8 @@ class BookingStartingSoon(Event, frozen=True, kw_only=True):
 
 
 class BookingMessagePosted(Event, frozen=True, kw_only=True):
-    """One business wrote in a booking's thread: accounts mails the other one."""
+    """One business wrote in a booking's thread: accounts mails the other one. A note given
+    with a change is not announced here when the change's event carries it (`BookingNote`)."""
 
     type = "booking.message_posted.v1"
     consumers = ("accounts",)

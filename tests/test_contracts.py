@@ -10,7 +10,15 @@ import msgspec
 import pytest
 
 from shared.config import SERVICES
-from shared.events import EVENT_TYPES, Envelope, TenantCreated
+from shared.events import (
+    EVENT_TYPES,
+    BookingCancelled,
+    BookingDeclined,
+    BookingFacts,
+    BookingNote,
+    Envelope,
+    TenantCreated,
+)
 
 
 def handled_types(service: str) -> set[str]:
@@ -45,3 +53,41 @@ def test_envelope_round_trips_through_json() -> None:
     assert back == envelope
     assert back.event() == event
     assert back.occurred_at <= datetime.now(UTC)
+
+
+def test_booking_news_from_before_notes_still_decode_and_new_news_keeps_old_fields() -> None:
+    """Envelopes queued before a change's note travelled with it carry none (their note was
+    announced as a message); declines still carry `message` for consumers from before."""
+    facts = BookingFacts(
+        booking_id=uuid4(),
+        customer_tenant_id=uuid4(),
+        provider_tenant_id=uuid4(),
+        resource_id=uuid4(),
+        status="cancelled",
+        amount=0,
+        currency="EUR",
+        starts_at=datetime.now(UTC),
+        ends_at=datetime.now(UTC),
+        units=1,
+        quantity=1,
+        cancellation_policy="flexible",
+    )
+    old = {
+        "booking": msgspec.to_builtins(facts),
+        "previous_status": "confirmed",
+        "cancelled_by_tenant_id": str(facts.customer_tenant_id),
+        "refund_amount": 0,
+        "refund_rule": "free",
+    }
+    envelope = Envelope(
+        id=uuid4(), type=BookingCancelled.type, tenant_id=None, occurred_at=datetime.now(UTC),
+        payload=old,
+    )  # fmt: skip
+    cancelled = envelope.event()
+    assert isinstance(cancelled, BookingCancelled) and cancelled.note is None
+
+    note = BookingNote(author_tenant_id=facts.provider_tenant_id, excerpt="Closed that week.")
+    declined = BookingDeclined(booking=facts, message="Closed that week.", note=note)
+    wrapped = Envelope.wrap(declined, None, None)
+    assert wrapped.payload["message"] == "Closed that week."
+    assert wrapped.event() == declined

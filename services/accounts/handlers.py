@@ -45,6 +45,7 @@ from shared.events import (
     BookingExpired,
     BookingFacts,
     BookingMessagePosted,
+    BookingNote,
     BookingStartingSoon,
 )
 
@@ -72,18 +73,20 @@ async def notify(
     other: UUID,
     window: tuple[datetime, datetime],
     write: Write,
+    note: BookingNote | None = None,
 ) -> None:
-    """Mail the notice to the recipient business's owners and admins."""
+    """Mail the notice to the recipient business's owners and admins, quoting the other
+    business's note on the change if it gave one."""
     config, mailer = outlet()
     await repository.act_as(session, recipient)
     business = await session.get(Tenant, recipient)
     if business is None:
         raise LookupError(f"booking news for unknown business {recipient}")
     counterpart = await session.get(Tenant, other)
-    notice = write(
-        counterpart.name if counterpart is not None else "The other business",
-        booking_when(*window, ZoneInfo(business.timezone)),
-    )
+    name = counterpart.name if counterpart is not None else "The other business"
+    notice = write(name, booking_when(*window, ZoneInfo(business.timezone)))
+    if note is not None and note.author_tenant_id == other:
+        notice = notice.quoting(name, note.excerpt)
     people = await repository.managers(session, recipient)
     for person in people:
         await mailer.send(compose(config.mail_from, person.email, notice.subject, notice.body))
@@ -105,8 +108,14 @@ Make = Callable[[str, str, str, str], BookingNotice]
 """A booking notice from (other business, title, when, link)."""
 
 
-async def tell(session: AsyncSession, booking: BookingFacts, recipient: UUID, make: Make) -> None:
-    """Mail one side of the booking, naming the other."""
+async def tell(
+    session: AsyncSession,
+    booking: BookingFacts,
+    recipient: UUID,
+    make: Make,
+    note: BookingNote | None = None,
+) -> None:
+    """Mail one side of the booking, naming the other (and quoting its note)."""
     provider, customer = booking.provider_tenant_id, booking.customer_tenant_id
     other = customer if recipient == provider else provider
     title, url = _title(booking.title), _page(booking)
@@ -116,6 +125,7 @@ async def tell(session: AsyncSession, booking: BookingFacts, recipient: UUID, ma
         other,
         (booking.starts_at, booking.ends_at),
         lambda name, when: make(name, title, when, url),
+        note,
     )
 
 
@@ -134,6 +144,7 @@ async def both_sides(
     session: AsyncSession,
     booking: BookingFacts,
     make: Callable[[str, str, str, str, str], BookingNotice],
+    note: BookingNote | None = None,
 ) -> None:
     """Each side is told, naming the other; `make(other, title, when, role, link)`."""
     for recipient, role in (
@@ -144,7 +155,7 @@ async def both_sides(
         def write(other: str, title: str, when: str, url: str, role: str = role) -> BookingNotice:
             return make(other, title, when, role, url)
 
-        await tell(session, booking, recipient, write)
+        await tell(session, booking, recipient, write, note)
 
 
 async def starting_soon(session: AsyncSession, event: BookingStartingSoon, _: datetime) -> None:
@@ -152,15 +163,17 @@ async def starting_soon(session: AsyncSession, event: BookingStartingSoon, _: da
 
 
 async def awaiting_answer(session: AsyncSession, event: BookingAwaitingAnswer, _: datetime) -> None:
-    await tell(session, event.booking, event.booking.provider_tenant_id, request_notice)
+    await tell(session, event.booking, event.booking.provider_tenant_id, request_notice, event.note)
 
 
 async def confirmed(session: AsyncSession, event: BookingConfirmed, _: datetime) -> None:
-    await both_sides(session, event.booking, confirmed_notice)
+    await both_sides(session, event.booking, confirmed_notice, event.note)
 
 
 async def declined(session: AsyncSession, event: BookingDeclined, _: datetime) -> None:
-    await tell(session, event.booking, event.booking.customer_tenant_id, declined_notice)
+    await tell(
+        session, event.booking, event.booking.customer_tenant_id, declined_notice, event.note
+    )
 
 
 async def cancelled(session: AsyncSession, event: BookingCancelled, _: datetime) -> None:
@@ -179,6 +192,7 @@ async def cancelled(session: AsyncSession, event: BookingCancelled, _: datetime)
             lambda other, title, when, url: cancelled_notice(
                 other, title, when, by is not None, url
             ),
+            event.note,
         )
 
 

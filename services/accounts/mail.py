@@ -140,21 +140,31 @@ class BookingNotice(NamedTuple):
     """What a business is told about one of its bookings, the same for each person mailed."""
 
     subject: str
-    body: str
+    news: str
+    link: str
+
+    @property
+    def body(self) -> str:
+        return (
+            f"{self.news}\n\nOpen the booking: {self.link}\n\n"
+            "You receive this as an owner or admin of your business on Alliance.\n"
+        )
+
+    def quoting(self, other: str, excerpt: str) -> BookingNotice:
+        """The notice with the note the other business gave with the change, so that note
+        needs no new-message mail of its own."""
+        return self._replace(news=f"{self.news}\n\n{other} wrote:\n\n{_quoted(excerpt)}")
 
 
-def _signed(lines: str, link: str) -> str:
-    return (
-        f"{lines}\n\nOpen the booking: {link}\n\n"
-        "You receive this as an owner or admin of your business on Alliance.\n"
-    )
+def _quoted(excerpt: str) -> str:
+    return "\n".join(f"> {line}" for line in excerpt.splitlines() or [""])
 
 
 def message_notice(other: str, title: str, when: str, excerpt: str, link: str) -> BookingNotice:
-    quoted = "\n".join(f"> {line}" for line in excerpt.splitlines() or [""])
     return BookingNotice(
         f"New message from {other} about {title}",
-        _signed(f'{other} wrote about the booking of "{title}" ({when}):\n\n{quoted}', link),
+        f'{other} wrote about the booking of "{title}" ({when}):\n\n{_quoted(excerpt)}',
+        link,
     )
 
 
@@ -164,16 +174,14 @@ def reminder_notice(other: str, title: str, when: str, role: str, link: str) -> 
         if role == "provider"
         else f'Your booking of "{title}" with {other} starts soon: {when}.'
     )
-    return BookingNotice(f"Reminder: {title} starts soon", _signed(lines, link))
+    return BookingNotice(f"Reminder: {title} starts soon", lines, link)
 
 
 def request_notice(other: str, title: str, when: str, link: str) -> BookingNotice:
     return BookingNotice(
         f"New booking request for {title}",
-        _signed(
-            f'{other} asks to book "{title}" ({when}). Accept or decline it before it expires.',
-            link,
-        ),
+        f'{other} asks to book "{title}" ({when}). Accept or decline it before it expires.',
+        link,
     )
 
 
@@ -181,14 +189,16 @@ def confirmed_notice(other: str, title: str, when: str, role: str, link: str) ->
     party = f"by {other}" if role == "provider" else f"with {other}"
     return BookingNotice(
         f"Booking confirmed: {title}",
-        _signed(f'The booking of "{title}" {party} is confirmed: {when}.', link),
+        f'The booking of "{title}" {party} is confirmed: {when}.',
+        link,
     )
 
 
 def declined_notice(other: str, title: str, when: str, link: str) -> BookingNotice:
     return BookingNotice(
         f"Booking request declined: {title}",
-        _signed(f'{other} declined your request to book "{title}" ({when}).', link),
+        f'{other} declined your request to book "{title}" ({when}).',
+        link,
     )
 
 
@@ -201,7 +211,7 @@ def cancelled_notice(other: str, title: str, when: str, by_other: bool, link: st
         "go through."
     )
     return BookingNotice(
-        f"Booking cancelled: {title}", _signed(f"{lines} Any refund follows its policy.", link)
+        f"Booking cancelled: {title}", f"{lines} Any refund follows its policy.", link
     )
 
 
@@ -209,5 +219,6 @@ def expired_notice(other: str, title: str, when: str, unpaid: bool, link: str) -
     reason = "was not paid in time" if unpaid else f"had no answer from {other} in time"
     return BookingNotice(
         f"Booking request expired: {title}",
-        _signed(f'Your request to book "{title}" ({when}) {reason}; nothing was charged.', link),
+        f'Your request to book "{title}" ({when}) {reason}; nothing was charged.',
+        link,
     )

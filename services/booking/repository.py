@@ -52,6 +52,7 @@ from shared.events import (
     BookingExpired,
     BookingFacts,
     BookingMessagePosted,
+    BookingNote,
     BookingRequested,
     BookingStartingSoon,
     Event,
@@ -178,26 +179,31 @@ async def hold_units(session: AsyncSession, booking: Booking, capacity: int) -> 
     raise SlotTaken()
 
 
-async def add_booking(session: AsyncSession, booking: Booking, capacity: int) -> None:
+async def add_booking(
+    session: AsyncSession, booking: Booking, capacity: int, note: BookingNote | None = None
+) -> bool:
     """Insert the booking with its units and announce it (requested, and confirmed or awaiting
-    the provider's answer if so)."""
+    the provider's answer if so). True when one of those events carries the customer's `note`
+    to the provider's mail; a paid booking's do not (the provider hears of it once paid)."""
     session.add(booking)
     await session.flush()
     await hold_units(session, booking, capacity)
     if booking.kind == "block":
-        return
+        return False
     await emit(
         session,
         outbox,
         BookingRequested(booking=facts(booking), instant=booking.instant),
         booking.tenant_id,
     )
+    news: Event | None = None
     if booking.status == domain.CONFIRMED:
-        await emit(session, outbox, BookingConfirmed(booking=facts(booking)), booking.tenant_id)
+        news = BookingConfirmed(booking=facts(booking), note=note)
     elif booking.status == domain.REQUESTED:
-        await emit(
-            session, outbox, BookingAwaitingAnswer(booking=facts(booking)), booking.tenant_id
-        )
+        news = BookingAwaitingAnswer(booking=facts(booking), note=note)
+    if news is not None:
+        await emit(session, outbox, news, booking.tenant_id)
+    return news is not None and note is not None
 
 
 # Bookings ---------------------------------------------------------------------------------------
@@ -245,6 +251,11 @@ async def booking_of(
     return booking
 
 
+def note_of(author: UUID, body: str) -> BookingNote | None:
+    """What a change's event carries of the note given with it, if any."""
+    return BookingNote(author_tenant_id=author, excerpt=domain.excerpt(body)) if body else None
+
+
 def expiry(status: str, now: datetime) -> datetime | None:
     settings = booking_settings()
     if status == domain.PENDING_PAYMENT:
@@ -262,10 +273,11 @@ async def change(
     now: datetime,
     by: UUID | None = None,
     message: str = "",
-) -> None:
+) -> bool:
     """Apply `action` (domain.TRANSITIONS), keep the units' status in step, emit the event.
 
-    An illegal action is a 409 naming the current state; nothing changes.
+    An illegal action is a 409 naming the current state; nothing changes. True when the event
+    carries `message`, the note of `by`, to the mail the other side gets about the change.
     """
     previous = booking.status
     try:
@@ -292,15 +304,26 @@ async def change(
         .where(BookingUnit.tenant_id == booking.tenant_id, BookingUnit.booking_id == booking.id)
         .values(status=booking.status)
     )
-    event = _event_for(booking, previous, by=by, message=message)
-    if event is not None and booking.kind == "booking":
+    if booking.kind != "booking":
+        return False
+    given = note_of(by, message) if by is not None else None
+    event = _event_for(booking, previous, by=by, message=message, note=given)
+    if event is not None:
         await emit(session, outbox, event, booking.tenant_id)
+    return given is not None and isinstance(event, NOTED)
 
 
 async def post_message(
-    session: AsyncSession, booking: Booking, author_tenant: UUID, author_user: UUID, body: str
+    session: AsyncSession,
+    booking: Booking,
+    author_tenant: UUID,
+    author_user: UUID,
+    body: str,
+    *,
+    announce: bool = True,
 ) -> Message:
-    """Add to the booking's thread and announce it, so the other business is mailed."""
+    """Add to the booking's thread and announce it, so the other business is mailed; not when
+    the event of the change it was given with already carries it (`announce=False`)."""
     message = Message(
         id=uuid.uuid4(),
         tenant_id=booking.tenant_id,
@@ -311,6 +334,8 @@ async def post_message(
         body=body,
     )
     session.add(message)
+    if not announce:
+        return message
     recipient = (
         booking.customer_tenant_id if author_tenant == booking.tenant_id else booking.tenant_id
     )
@@ -335,17 +360,24 @@ async def remind(session: AsyncSession, booking: Booking, now: datetime) -> None
     await emit(session, outbox, BookingStartingSoon(booking=facts(booking)), booking.tenant_id)
 
 
-def _event_for(booking: Booking, previous: str, *, by: UUID | None, message: str) -> Event | None:
+NOTED = (BookingAwaitingAnswer, BookingConfirmed, BookingDeclined, BookingCancelled)
+"""The events whose mails quote a note given with the change; an accepted paid booking's
+(`BookingAccepted`, billing's business) mails nobody yet, so its note is announced itself."""
+
+
+def _event_for(
+    booking: Booking, previous: str, *, by: UUID | None, message: str, note: BookingNote | None
+) -> Event | None:
     booking_facts = facts(booking)
     match booking.status:
         case domain.REQUESTED if not booking.instant:  # paid, authorised: now for the provider
-            return BookingAwaitingAnswer(booking=booking_facts)
+            return BookingAwaitingAnswer(booking=booking_facts, note=note)
         case domain.ACCEPTED:
             return BookingAccepted(booking=booking_facts)
         case domain.CONFIRMED:
-            return BookingConfirmed(booking=booking_facts)
+            return BookingConfirmed(booking=booking_facts, note=note)
         case domain.DECLINED:
-            return BookingDeclined(booking=booking_facts, message=message)
+            return BookingDeclined(booking=booking_facts, message=message, note=note)
         case domain.EXPIRED:
             return BookingExpired(booking=booking_facts, previous_status=previous)
         case domain.COMPLETED:
@@ -357,6 +389,7 @@ def _event_for(booking: Booking, previous: str, *, by: UUID | None, message: str
                 cancelled_by_tenant_id=by,
                 refund_amount=booking.refund_amount,
                 refund_rule=booking.refund_rule or "",
+                note=note,
             )
     return None
 

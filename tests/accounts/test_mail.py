@@ -17,6 +17,7 @@ from services.accounts.mail import (
     SmtpMailer,
     booking_when,
     compose,
+    declined_notice,
     mailbox,
     mailer_for,
     message_notice,
@@ -104,3 +105,11 @@ def test_a_notice_keeps_newlines_out_of_its_subject() -> None:
     message = compose("a@alliance.test", "bob@example.com", notice.subject, notice.body)
     assert message["Subject"] == "New message from Ann Soups about Oven"
     assert "> Hello" in notice.body and "https://x.test/b" in notice.body
+
+
+def test_a_note_given_with_a_change_is_quoted_above_the_link() -> None:
+    notice = declined_notice("Ann Soups", "Oven", "today", "https://x.test/b")
+    noted = notice.quoting("Ann Soups", "Closed\nthat week")
+    assert noted.subject == notice.subject
+    quote = "Ann Soups wrote:\n\n> Closed\n> that week\n\nOpen the booking: https://x.test/b"
+    assert quote in noted.body

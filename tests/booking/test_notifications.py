@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -173,3 +174,68 @@ async def test_the_other_side_hears_of_a_cancellation_and_the_customer_of_an_exp
     await drained(bus)
     assert mails_to(stack.mail_dir, customer.email, "Booking cancelled") == [], "not who did it"
     assert mails_to(stack.mail_dir, provider.email, "Booking request expired") == []
+
+
+async def notes_announced(owner_conn: asyncpg.Connection, *bookings: dict[str, Any]) -> int:
+    """Thread messages of these bookings announced on their own (each mails a new message)."""
+    found: int = await owner_conn.fetchval(
+        "SELECT count(*) FROM booking.outbox WHERE type = 'booking.message_posted.v1'"
+        " AND envelope->'payload'->>'booking_id' = ANY($1::text[])",
+        [b["id"] for b in bookings],
+    )
+    return found
+
+
+async def test_a_note_given_with_a_change_rides_in_that_changes_mail_alone(
+    front: httpx.AsyncClient, bus: Bus, stack: Settings, owner_conn: asyncpg.Connection
+) -> None:
+    provider, customer = await business(front), await business(front)
+    title = unique("Dough sheeter")
+    asked = await listed(front, bus, provider, customer, title=title, instant_book=False)
+    instant = await listed(front, bus, provider, customer, title=title)
+    note = "We need it for croissants."
+    request = await booked(front, customer, asked, **window(days_ahead(3), 9, 10), message=note)
+    kept = await booked(
+        front, customer, instant, **window(days_ahead(3), 11, 12), message="Two of us come."
+    )
+    url = "/api/booking/bookings"
+    no = {"message": "Sorry, it is being serviced\nthat week."}
+    expect(
+        await front.post(f"{url}/{request['id']}/decline", json=no, headers=provider.headers), 200
+    )
+    off = {"message": "Our order fell through."}
+    expect(await front.post(f"{url}/{kept['id']}/cancel", json=off, headers=customer.headers), 200)
+
+    asking = await mail_to(stack.mail_dir, provider.email, f"New booking request for {title}")
+    assert f"{name(customer)} wrote:\n\n> {note}\n" in mail_text(asking)
+    confirmed = await mail_to(stack.mail_dir, provider.email, f"Booking confirmed: {title}")
+    assert f"{name(customer)} wrote:\n\n> Two of us come.\n" in mail_text(confirmed)
+    own = await mail_to(stack.mail_dir, customer.email, f"Booking confirmed: {title}")
+    assert "wrote:" not in mail_text(own), "nobody is sent their own note"
+    declined = await mail_to(stack.mail_dir, customer.email, f"Booking request declined: {title}")
+    quote = f"{name(provider)} wrote:\n\n> Sorry, it is being serviced that week.\n"
+    assert quote in mail_text(declined)
+    cancelled = await mail_to(stack.mail_dir, provider.email, f"Booking cancelled: {title}")
+    assert f"{name(customer)} wrote:\n\n> Our order fell through.\n" in mail_text(cancelled)
+
+    thread = expect(
+        await front.get(f"{url}/{request['id']}/messages", headers=customer.headers), 200
+    )
+    assert [m["body"] for m in thread] == [note, no["message"]], "the notes stay in the thread"
+    assert await notes_announced(owner_conn, request, kept) == 0
+    await drained(bus)
+    for party in (provider, customer):
+        assert mails_to(stack.mail_dir, party.email, "New message") == [], "one mail per change"
+
+
+async def test_a_note_on_a_change_that_mails_nobody_yet_is_mailed_as_a_message(
+    front: httpx.AsyncClient, bus: Bus, stack: Settings, owner_conn: asyncpg.Connection
+) -> None:
+    """Accepting a paid request mails nobody until billing has captured the payment."""
+    provider, customer, booking = await authorised(front, bus)
+    path = f"/api/booking/bookings/{booking['id']}/accept"
+    note = {"message": "Welcome, the gate code is 4512."}
+    expect(await front.post(path, json=note, headers=provider.headers), 200)
+    mail = await mail_to(stack.mail_dir, customer.email, "New message from")
+    assert "> Welcome, the gate code is 4512." in mail_text(mail)
+    assert await notes_announced(owner_conn, booking) == 1

@@ -37,7 +37,8 @@ from shared.outbox import emit
 async def create_booking(
     session: AsyncSession, principal: Principal, data: BookingIn, now: datetime
 ) -> Booking:
-    """A new booking for the caller's business, holding its units, its note in the thread."""
+    """A new booking for the caller's business, holding its units, its note in the thread (mailed
+    with the request or confirmation when they go out now)."""
     tenant = principal.require_tenant()
     resource, price = await bookable(session, data.resource_id, tenant, data, now)
     status = domain.initial_status(free=price.amount == 0, instant=price.instant)
@@ -60,9 +61,13 @@ async def create_booking(
         title=resource.title,
         expires_at=repository.expiry(status, now),
     )
-    await repository.add_booking(session, booking, resource.capacity)
+    noted = await repository.add_booking(
+        session, booking, resource.capacity, repository.note_of(tenant, data.message)
+    )
     if data.message:
-        await repository.post_message(session, booking, tenant, principal.user_id, data.message)
+        await repository.post_message(
+            session, booking, tenant, principal.user_id, data.message, announce=not noted
+        )
     return booking
 
 
@@ -75,17 +80,20 @@ async def party_change(
     *,
     provider_only: bool,
 ) -> BookingOut:
-    """One party moves a booking on; the note, if any, joins the booking's thread."""
+    """One party moves a booking on; the note, if any, joins the booking's thread and is mailed
+    once: with the change's news, or as a message when the change mails nobody yet."""
     tenant = acting(principal, WRITE)
     async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
         booking = await repository.booking_of(session, booking_id, tenant, lock=True)
         if provider_only and booking.tenant_id != tenant:
             raise Problem(403, "provider-only", f"Only the provider can {action} a booking.")
-        await repository.change(
+        noted = await repository.change(
             session, booking, action, now=datetime.now(UTC), by=tenant, message=message
         )
         if message:
-            await repository.post_message(session, booking, tenant, principal.user_id, message)
+            await repository.post_message(
+                session, booking, tenant, principal.user_id, message, announce=not noted
+            )
         return booking_out(booking, tenant)
 
 
