@@ -171,6 +171,14 @@ class PartnerOut(msgspec.Struct, kw_only=True):
     resources: list[ResourceOut] = msgspec.field(default_factory=list)
 
 
+class PartnerName(msgspec.Struct, kw_only=True):
+    """Who a business is, for pages that name the businesses someone deals with."""
+
+    tenant_id: UUID
+    name: str
+    slug: str
+
+
 class CategoryOut(msgspec.Struct, kw_only=True):
     id: int
     slug: str

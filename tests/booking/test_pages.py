@@ -1,5 +1,6 @@
 """The booking page over plain HTTP (no browser needed): the thread's form posts with its CSRF
-token and mails the other business; a refund billing made shows on the page."""
+token and mails the other business; the thread names the other business; a refund billing made
+shows on the page."""
 
 from __future__ import annotations
 
@@ -8,9 +9,18 @@ import httpx
 from shared.bus import Bus
 from shared.config import Settings
 from tests.billing.helpers import authorised, decide
-from tests.booking.helpers import booked, business, days_ahead, listed, status_becomes, window
+from tests.booking.helpers import (
+    Business,
+    booked,
+    business,
+    days_ahead,
+    listed,
+    status_becomes,
+    window,
+)
+from tests.booking.test_notifications import name
 from tests.booking.test_refunds import refunded
-from tests.support import mail_text, mail_to, unique
+from tests.support import eventually, expect, mail_text, mail_to, unique
 from tests.web.test_security import csrf, signed_in
 
 
@@ -47,3 +57,34 @@ async def test_booking_page_shows_what_was_refunded(front: httpx.AsyncClient, bu
     async with signed_in(front, customer.email) as browser:
         page = (await browser.get(f"/bookings/{booking['id']}")).text
     assert '<dd id="refunded">€25.00</dd>' in page
+
+
+async def in_directory(front: httpx.AsyncClient, *parties: Business) -> None:
+    """Directory hears of new businesses by event; the page takes their names from it."""
+    ids = {"tenant_id": [str(p.tenant_id) for p in parties]}
+
+    async def named() -> bool:
+        found = expect(await front.get("/api/directory/partners", params=ids), 200)
+        return len(found) == len(parties)
+
+    await eventually(named)
+
+
+async def test_thread_names_the_other_business_to_each_side(
+    front: httpx.AsyncClient, bus: Bus
+) -> None:
+    provider, customer = await business(front), await business(front)
+    resource = await listed(front, bus, provider, customer, title=unique("Walk-in fridge"))
+    note = {"message": "Can we come at 9?"}
+    booking = await booked(front, customer, resource, **window(days_ahead(4), 10, 12), **note)
+    thread = f"/api/booking/bookings/{booking['id']}/messages"
+    reply = {"body": "Yes, ring twice."}
+    expect(await front.post(thread, json=reply, headers=provider.headers), 201)
+    await in_directory(front, provider, customer)
+    for viewer, other in ((customer, provider), (provider, customer)):
+        async with signed_in(front, viewer.email) as browser:
+            page = (await browser.get(f"/bookings/{booking['id']}")).text
+        assert page.count(f"{name(other)} · ") == 1 and page.count("You · ") == 1, page
+        assert "The other business" not in page
+        slug = other.email.split("@")[0]
+        assert f'<a href="/partners/{slug}" id="other-business">{name(other)}</a>' in page

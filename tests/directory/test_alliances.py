@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID, uuid4
+
 import httpx
 
 from tests.directory.conftest import API, Actor, business, listing, published
@@ -134,6 +136,8 @@ async def test_suspended_business_disappears_until_reinstated(
 
     await eventually(hidden)
     expect(await front.get(f"{API}/partners/{owner.slug}"), 404)
+    assert await names(front, owner.tenant_id) == []
+    assert await names(front, owner.tenant_id, headers=owner.headers) == [owner.slug]
     expect(
         await front.post(
             f"/api/accounts/admin/tenants/{owner.tenant_id}/reinstate",
@@ -146,3 +150,20 @@ async def test_suspended_business_disappears_until_reinstated(
         return (await front.get(f"{API}/resources/{live['id']}")).status_code == 200
 
     await eventually(back)
+
+
+async def names(
+    front: httpx.AsyncClient, *tenant_ids: UUID | None, headers: dict[str, str] | None = None
+) -> list[str]:
+    """The slugs directory names for these tenants."""
+    query = {"tenant_id": [str(t) for t in tenant_ids]}
+    found = expect(await front.get(f"{API}/partners", params=query, headers=headers), 200)
+    return sorted(p["slug"] for p in found)
+
+
+async def test_businesses_are_named_by_tenant_id_in_one_call(front: httpx.AsyncClient) -> None:
+    first, second = await business(front), await business(front)
+    found = await names(front, first.tenant_id, second.tenant_id, uuid4())
+    assert found == sorted([str(first.slug), str(second.slug)]), "unknown ids are left out"
+    too_many = {"tenant_id": [str(uuid4()) for _ in range(101)]}
+    expect(await front.get(f"{API}/partners", params=too_many), 400, "validation-error")

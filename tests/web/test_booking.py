@@ -134,6 +134,7 @@ async def test_provider_accepts_both_see_it_confirmed_talk_review_and_export_ica
     await buyer.get_by_role("button", name="Send message").click()
     await seller.reload()
     await expect(seller.get_by_text("Can I pick it up at 8:45?")).to_be_visible()
+    await expect(seller.locator(".thread li").first).to_contain_text(f"Business {customer.slug}")
     await seller.get_by_label("Write a message").fill("Yes, ring at the back door.")
     await seller.get_by_role("button", name="Send message").click()
     await buyer.reload()

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, patch, post
-from sqlalchemy import select
+from litestar.params import Parameter
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, repository
 from services.directory.models import Category, Partner, Resource
 from services.directory.routes.common import location, manager, render, staff
-from services.directory.schemas import CategoryIn, CategoryOut, PartnerOut, ProfilePatch
+from services.directory.schemas import (
+    CategoryIn,
+    CategoryOut,
+    PartnerName,
+    PartnerOut,
+    ProfilePatch,
+)
 from shared.auth import Principal
 from shared.db import Database
 from shared.errors import NotFound, Problem
@@ -75,6 +83,25 @@ class PartnersController(Controller):
             if found is None or (found.status != "active" and found.tenant_id != tenant):
                 raise NotFound("partner")
             return await partner_out(session, found, tenant)
+
+    @get("/partners")
+    async def names(
+        self,
+        db: Database,
+        viewer: Principal | None,
+        tenant_id: Annotated[list[UUID], Parameter(min_items=1, max_items=100)],
+    ) -> list[PartnerName]:
+        """Businesses' names by tenant id, in one call for a page naming several (a booking's
+        other side); unknown and suspended ones are left out, as their pages are."""
+        tenant = viewer.tenant_id if viewer else None
+        async with db.transaction(tenant) as session:
+            rows = await session.scalars(
+                select(Partner).where(
+                    Partner.tenant_id.in_(tenant_id),
+                    or_(Partner.status == "active", Partner.tenant_id == tenant),
+                )
+            )
+            return [PartnerName(tenant_id=p.tenant_id, name=p.name, slug=p.slug) for p in rows]
 
     @get("/partner")
     async def own_profile(self, principal: Principal, db: Database) -> PartnerOut:

@@ -74,6 +74,17 @@ async def _payment(ctx: Ctx, booking: dict[str, Any]) -> dict[str, Any] | None:
     return found
 
 
+async def _counterpart(ctx: Ctx, booking: dict[str, Any]) -> dict[str, Any] | None:
+    """The other business's name and page, one directory call per page whatever the thread's
+    length; None while directory does not show it (suspended, or not heard of yet)."""
+    other = booking["customer_tenant_id" if booking["role"] == "provider" else "provider_tenant_id"]
+    try:
+        found: list[dict[str, Any]] = await ctx.get("directory", "/partners", tenant_id=other)
+    except ApiError:
+        return None  # the page stays readable; the thread says "the other business"
+    return next(iter(found), None)
+
+
 async def _booking_page(ctx: Ctx, booking_id: UUID, form: Form, status: int = 200) -> Template:
     viewer = ctx.require()
     booking = await ctx.get("booking", f"/bookings/{booking_id}")
@@ -87,6 +98,7 @@ async def _booking_page(ctx: Ctx, booking_id: UUID, form: Form, status: int = 20
     return await ctx.page(
         "bookings/show.html",
         b=booking,
+        other=await _counterpart(ctx, booking),
         messages=messages,
         reviews=reviews,
         mine=[r for r in reviews if r["author_tenant_id"] == viewer.tenant_id],
