@@ -67,6 +67,7 @@ TABLES = {
     "billing": (
         "tenants",
         "payout_accounts",
+        "stripe_owners",
         "plans",
         "payments",
         "disputes",
@@ -344,6 +345,12 @@ async def seed(
                 *("tenant_id", "stripe_account_id", "details_submitted", "charges_enabled"),
                 *("payouts_enabled", "requirements_due", "updated_at"),
             ],
+        )
+        await copy(
+            conn,
+            "billing.stripe_owners",
+            [(destination(tenant), tenant) for tenant in connected],
+            ["stripe_id", "tenant_id"],
         )
         await copy(conn, "billing.payments", past.payments, PAYMENT_COLUMNS)
         async with conn.transaction():

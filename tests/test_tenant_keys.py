@@ -4,8 +4,7 @@ Citus shards a distributed table by one column and can enforce a primary key, un
 constraint only when it includes that column, so each shard enforces it alone; we ask for more,
 tenant_id first, so a tenant's rows also sit together in every index. Reads the real migrated
 schemas. Tables that are not tenant data are named below with what they become on Citus (see
-docs/SCALING.md); constraints still to change before distributing are listed with their remedy,
-and the test fails both on a new violation and on a listed one that is gone.
+docs/SCALING.md).
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ REFERENCE = {
     "directory.alliance_members": "memberships of several businesses in one alliance",
     "booking.alliance_members": "booking's copy of the alliance memberships",
     "booking.resources": "booking's copy of published listings, public, found by listing id",
+    "billing.stripe_owners": "which business each Stripe account and subscription is, ids once",
 }
 """Small or public, read across tenants and joined to tenant tables: replicated to every node
 (create_reference_table); their keys need not start with tenant_id."""
@@ -47,14 +47,6 @@ LOCAL = {
     "billing.alembic_version": "migration bookkeeping",
 }
 """Platform-level tables that stay on the coordinator (Citus local tables)."""
-
-PENDING = {
-    ("booking.calendar_feeds", "uq_calendar_feeds_token_hash"): "tenant id in the feed URL",
-    ("billing.payout_accounts", "uq_payout_accounts_stripe_account_id"): "account → tenant map",
-    ("billing.plans", "uq_plans_stripe_subscription_id"): "tenant from subscription metadata",
-}
-"""Constraints Citus would refuse today, each with its remedy (docs/SCALING.md): the schema is one
-migration per service away from distribution, and this list may only shrink."""
 
 TABLES = """
 SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS rls,
@@ -106,7 +98,4 @@ async def test_tenant_owned_tables_lead_every_key_with_tenant_id(
         for k in keys
         if k["name"] in owned and (k["columns"] or [None])[0] != "tenant_id"
     }
-    new = {key: columns for key, columns in wrong.items() if key not in PENDING}
-    assert not new, f"keys of tenant-owned tables that do not start with tenant_id: {new}"
-    fixed = PENDING.keys() - wrong.keys()
-    assert not fixed, f"fixed, so take them off PENDING (and docs/SCALING.md): {sorted(fixed)}"
+    assert not wrong, f"keys of tenant-owned tables that do not start with tenant_id: {wrong}"

@@ -2,8 +2,9 @@
 
 `tenant_id` leads every tenant-owned key. A payment, its ledger rows and disputes belong to the
 provider (`tenant_id`) and are also visible to the customer (`customer_tenant_id`) and to
-platform admins (see the migration's policies). `tenants` and `stripe_events` are platform-level:
-a projection of public business names and the inbox of Stripe's webhooks.
+platform admins (see the migration's policies). `tenants`, `stripe_owners` and `stripe_events` are
+platform-level: a projection of public business names, which business each Stripe account and
+subscription belongs to, and the inbox of Stripe's webhooks.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class PayoutAccount(BillingBase):
     __tablename__ = "payout_accounts"
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    stripe_account_id: Mapped[str] = mapped_column(String(100), unique=True)
+    stripe_account_id: Mapped[str] = mapped_column(String(100))
+    """Belongs to this tenant alone: `stripe_owners` holds it once across all tenants."""
     details_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
     charges_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     payouts_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -77,7 +79,8 @@ class Plan(BillingBase):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     plan: Mapped[str] = mapped_column(String(10), default="free")
     stripe_customer_id: Mapped[str | None] = mapped_column(String(100))
-    stripe_subscription_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(100))
+    """Claimed in `stripe_owners` on first sight, so no other tenant can take it."""
     subscription_status: Mapped[str | None] = mapped_column(String(30))
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -188,6 +191,21 @@ class LedgerEntry(BillingBase):
     """Whose account it is; None for the platform's own."""
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
+
+
+class StripeOwner(BillingBase):
+    """The business a Stripe account or subscription belongs to, each id once across tenants.
+
+    Stripe's webhooks name the object, not our tenant; this registry answers which tenant, and
+    holds the one-owner rule apart from the tenant-owned rows (a Citus reference table, where a
+    unique key on `payout_accounts` or `plans` could only be enforced per tenant).
+    """
+
+    __tablename__ = "stripe_owners"
+
+    stripe_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class StripeEvent(BillingBase):

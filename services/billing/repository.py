@@ -17,6 +17,7 @@ from services.billing.models import (
     Payment,
     PayoutAccount,
     Plan,
+    StripeOwner,
     Tenant,
     outbox,
 )
@@ -64,6 +65,24 @@ async def serialize_setup(session: AsyncSession, tenant_id: UUID, what: str) -> 
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
         {"key": f"billing:{what}:{tenant_id}"},
     )
+
+
+async def claim_stripe_id(session: AsyncSession, stripe_id: str, tenant_id: UUID) -> bool:
+    """Record that a Stripe object is this tenant's; False when another tenant already has it."""
+    await session.execute(
+        insert(StripeOwner)
+        .values(stripe_id=stripe_id, tenant_id=tenant_id)
+        .on_conflict_do_nothing()
+    )
+    return await stripe_owner(session, stripe_id) == tenant_id
+
+
+async def stripe_owner(session: AsyncSession, stripe_id: str) -> UUID | None:
+    """The tenant a Stripe account or subscription was claimed for, if any."""
+    owner: UUID | None = await session.scalar(
+        select(StripeOwner.tenant_id).where(StripeOwner.stripe_id == stripe_id)
+    )
+    return owner
 
 
 async def payout_account(

@@ -158,12 +158,12 @@ async def dispute(session: AsyncSession, data: dict[str, Any]) -> None:
 
 async def account(session: AsyncSession, account_id: str) -> PayoutAccount | None:
     """Copy what Stripe says of a connected account; announce it when it changed."""
-    fresh = await gateway().account(account_id)
-    tenant = metadata(fresh).get("tenant_id")
+    tenant = await repository.stripe_owner(session, account_id)
     if tenant is None:
         return None
-    await repository.act_for(session, UUID(tenant))
-    row = await repository.payout_account(session, UUID(tenant), lock=True)
+    fresh = await gateway().account(account_id)
+    await repository.act_for(session, tenant)
+    row = await repository.payout_account(session, tenant, lock=True)
     if row is None or row.stripe_account_id != fresh.id:
         return None
     await apply_account(session, row, fresh)
@@ -205,6 +205,9 @@ async def subscription(session: AsyncSession, subscription_id: str) -> None:
     if tenant is None:
         return
     tenant_id = UUID(tenant)
+    if not await repository.claim_stripe_id(session, sub.id, tenant_id):
+        log.warning("subscription %s is another business's; %s not changed", sub.id, tenant_id)
+        return
     await repository.act_for(session, tenant_id)
     row = await repository.plan(session, tenant_id, lock=True)
     active = sub.status in ACTIVE_SUBSCRIPTION

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
     text,
@@ -200,14 +201,20 @@ class Review(BookingBase):
 
 
 class CalendarFeed(BookingBase):
-    """A private iCal URL; only the SHA-256 of its token is kept."""
+    """A private iCal URL; only the SHA-256 of its token is kept. The URL names the tenant, so
+    a feed is found under its tenant (and on its tenant's shard); URLs made before that are found
+    by the hash alone."""
 
     __tablename__ = "calendar_feeds"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "token_hash"),
+        Index("ix_calendar_feeds_token_hash", "token_hash"),
+    )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     resource_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     """None: every booking of the tenant, as customer or provider."""
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

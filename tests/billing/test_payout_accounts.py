@@ -1,14 +1,18 @@
 """Payout accounts over time: a restarted simulator still knows them, an account Stripe lost is a
-clear problem (then replaced by connecting again), and concurrent first onboardings make one."""
+clear problem (then replaced by connecting again), concurrent first onboardings make one, and a
+Stripe account or subscription belongs to one business."""
 
 from __future__ import annotations
 
 import asyncio
+from uuid import uuid4
 
 import httpx
 
 from infra.runner import Processes
+from services.billing import repository
 from shared.config import Settings
+from shared.db import Database
 from tests.billing.helpers import API, onboarded
 from tests.booking.helpers import business
 from tests.support import expect
@@ -77,3 +81,14 @@ async def test_concurrent_first_onboardings_make_one_account(
     accounts = expect(await stripe_api.get("/v1/accounts", params={"limit": 100}), 200)["data"]
     mine = [a for a in accounts if a["metadata"].get("tenant_id") == str(provider.tenant_id)]
     assert [a["id"] for a in mine] == [bodies[0]["stripe_account_id"]]
+
+
+async def test_a_stripe_id_belongs_to_the_first_business_that_claims_it(app_db: Database) -> None:
+    first, second, account = uuid4(), uuid4(), f"acct_{uuid4().hex}"
+    async with app_db.transaction() as session:
+        assert await repository.stripe_owner(session, account) is None
+        assert await repository.claim_stripe_id(session, account, first)
+    async with app_db.transaction() as session:
+        assert not await repository.claim_stripe_id(session, account, second)
+        assert await repository.claim_stripe_id(session, account, first), "claiming again is fine"
+        assert await repository.stripe_owner(session, account) == first

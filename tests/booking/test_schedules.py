@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
+from uuid import uuid4
 
+import asyncpg
 import httpx
 
+from services.booking.routes.calendar import token_hash
 from shared.bus import Bus
 from tests.booking.helpers import (
     book,
@@ -146,3 +150,29 @@ async def test_private_calendar_feeds_by_token_and_revocable(
     assert revoked.status_code == 204
     expect(await front.get(path(tenant_feed)), 404, "not-found")
     expect(await front.get("/api/booking/calendar/not-a-token.ics"), 404, "not-found")
+
+
+async def test_calendar_feed_urls_name_their_tenant_and_old_urls_still_work(
+    front: httpx.AsyncClient, bus: Bus, owner_conn: asyncpg.Connection
+) -> None:
+    provider, customer = await business(front), await business(front)
+    resource = await listed(front, bus, provider, customer)
+    await booked(front, customer, resource, **window(days_ahead(2), 9, 10))
+    made = await front.post("/api/booking/calendar-feeds", json={}, headers=customer.headers)
+    assert made.status_code == 201, made.text
+    url: str = made.json()["url"]
+    tenant, token = url.split("/api/booking/calendar/")[1].split("/")
+    assert tenant == str(customer.tenant_id)
+    assert (await front.get(f"/api/booking/calendar/{tenant}/{token}")).status_code == 200
+    for wrong in (provider.tenant_id, uuid4()):
+        expect(await front.get(f"/api/booking/calendar/{wrong}/{token}"), 404, "not-found")
+
+    old = secrets.token_urlsafe(32)
+    await owner_conn.execute(
+        "INSERT INTO booking.calendar_feeds (tenant_id, id, token_hash) VALUES ($1, $2, $3)",
+        customer.tenant_id,
+        uuid4(),
+        token_hash(old),
+    )
+    before = await front.get(f"/api/booking/calendar/{old}.ics")
+    assert before.status_code == 200 and before.text.count("BEGIN:VEVENT") == 1

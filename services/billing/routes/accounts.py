@@ -96,6 +96,8 @@ class PayoutController(Controller):
         country = names[tenant].country if tenant in names else "FR"
         replacing = gone.stripe_account_id if gone else None
         created = await gateway().create_account(tenant, country, replacing)
+        if not await repository.claim_stripe_id(session, created.id, tenant):
+            raise RuntimeError(f"Stripe gave {tenant} another business's account {created.id}")
         row = gone or PayoutAccount(
             tenant_id=tenant,
             details_submitted=False,

@@ -62,7 +62,7 @@ class CalendarController(Controller):
             )
             session.add(feed)
             await session.flush()
-        return feed_out(feed, f"{settings.service_url('web')}{FEED_PATH}{token}.ics")
+        return feed_out(feed, f"{settings.service_url('web')}{FEED_PATH}{tenant}/{token}.ics")
 
     @get("/calendar-feeds")
     async def feeds(self, db: Database, principal: Principal) -> list[FeedOut]:
@@ -91,26 +91,33 @@ class CalendarController(Controller):
             if revoked.rowcount == 0:  # type: ignore[attr-defined]
                 raise NotFound("calendar feed")
 
-    @get("/calendar/{token:str}", include_in_schema=False)
-    async def feed(self, token: str, db: Database) -> Response[str]:
+    @get("/calendar/{tenant_id:uuid}/{token:str}", include_in_schema=False)
+    async def feed(self, tenant_id: UUID, token: str, db: Database) -> Response[str]:
         """No bearer token: calendar apps cannot send one; the secret URL is the credential."""
-        digest = token_hash(token.removesuffix(".ics"))
-        async with db.transaction() as session:
-            found = (
-                await session.execute(
-                    text("SELECT tenant_id, resource_id FROM booking.calendar_feed(:hash)"),
-                    {"hash": digest},
-                )
-            ).first()
-        if found is None:
-            raise NotFound("calendar feed")
-        async with db.transaction(tenant_id=found.tenant_id) as session:
-            rows = await session.scalars(
-                repository.calendar_query(found.tenant_id, found.resource_id)
+        return await _feed(db, tenant_id, token)
+
+    @get("/calendar/{token:str}", include_in_schema=False)
+    async def feed_without_tenant(self, token: str, db: Database) -> Response[str]:
+        """Feed URLs handed out before they named their tenant, still subscribed somewhere."""
+        return await _feed(db, None, token)
+
+
+async def _feed(db: Database, tenant_id: UUID | None, token: str) -> Response[str]:
+    digest = token_hash(token.removesuffix(".ics"))
+    async with db.transaction() as session:
+        found = (
+            await session.execute(
+                text("SELECT tenant_id, resource_id FROM booking.calendar_feed(:tenant, :hash)"),
+                {"tenant": tenant_id, "hash": digest},
             )
-            events = [calendar_event(b, found.tenant_id) for b in rows]
-        body = calendar("Alliance bookings", events, datetime.now(UTC))
-        return Response(body, media_type="text/calendar; charset=utf-8")
+        ).first()
+    if found is None:
+        raise NotFound("calendar feed")
+    async with db.transaction(tenant_id=found.tenant_id) as session:
+        rows = await session.scalars(repository.calendar_query(found.tenant_id, found.resource_id))
+        events = [calendar_event(b, found.tenant_id) for b in rows]
+    body = calendar("Alliance bookings", events, datetime.now(UTC))
+    return Response(body, media_type="text/calendar; charset=utf-8")
 
 
 def calendar_event(booking: Booking, tenant_id: UUID) -> CalendarEvent:
