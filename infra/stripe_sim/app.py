@@ -257,6 +257,14 @@ def create_app(
         connect.lapse_verification(sim, account)
         return _json(account)
 
+    @post("/_sim/webhooks/withhold", name="sim_withhold")
+    async def withhold(request: Request[Any, Any, Any]) -> Response[Any]:
+        """Stop delivering events of the form's comma-separated `types` (`*`, `payment_intent.*`
+        and exact types); an empty `types` delivers everything again."""
+        types = (await _form(request)).get("types", "")
+        sim.webhooks.withheld = [t.strip() for t in types.split(",") if t.strip()]
+        return _json({"withheld": sim.webhooks.withheld})
+
     handlers: list[BaseRouteHandler] = [
         api,
         show_checkout,
@@ -269,6 +277,7 @@ def create_app(
         renew,
         dispute,
         lapse,
+        withhold,
     ]
 
     async def after_response(request: Request[Any, Any, Any]) -> None:

@@ -50,12 +50,17 @@ class Endpoint:
     id: str | None = None
 
     def wants(self, event_type: str) -> bool:
-        for pattern in self.enabled_events:
-            if pattern == "*" or pattern == event_type:
-                return True
-            if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
-                return True
-        return False
+        return matches(self.enabled_events, event_type)
+
+
+def matches(patterns: list[str], event_type: str) -> bool:
+    """Stripe's event filters: `*`, an exact type, or a `prefix.*` family."""
+    for pattern in patterns:
+        if pattern == "*" or pattern == event_type:
+            return True
+        if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
+            return True
+    return False
 
 
 @dataclass
@@ -94,6 +99,10 @@ class WebhookDispatcher:
         self._retries: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self._backlog: list[tuple[dict[str, Any], Endpoint]] = []
+        self.withheld: list[str] = []
+        """Event types (patterns as in `enabled_events`) never delivered on their own, as if
+        Stripe's deliveries had all failed; set through /_sim/webhooks/withhold for tests of
+        what billing does without them. `/_sim/events/{id}/resend` still delivers them."""
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
@@ -121,6 +130,9 @@ class WebhookDispatcher:
     def enqueue(self, event: dict[str, Any]) -> int:
         """Schedule delivery to every interested endpoint; returns how many (pending_webhooks)."""
         targets = self.targets(event["type"])
+        if matches(self.withheld, event["type"]):
+            log.info("webhook %s (%s) withheld", event["id"], event["type"])
+            return len(targets)
         for endpoint in targets:
             if self._queue is None:
                 self._backlog.append((event, endpoint))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -437,3 +438,33 @@ async def test_async_client(simulator: RunningSimulator) -> None:
     )
     customer = await client.v1.customers.create_async({"email": "async@example.com"})
     assert (await client.v1.customers.retrieve_async(customer.id)).email == "async@example.com"
+
+
+def test_withheld_event_types_are_not_delivered_until_resent(
+    client: stripe.StripeClient, simulator: RunningSimulator, receiver: Receiver
+) -> None:
+    def about(customer_id: str) -> Callable[[Received], bool]:
+        def match(r: Received) -> bool:
+            return bool(json.loads(r.body)["data"]["object"].get("id") == customer_id)
+
+        return match
+
+    switched = httpx.post(f"{simulator.url}/_sim/webhooks/withhold", data={"types": "customer.*"})
+    assert switched.json() == {"withheld": ["customer.*"]}
+    try:
+        withheld = client.v1.customers.create({"email": "withheld@example.com"})
+    finally:
+        httpx.post(f"{simulator.url}/_sim/webhooks/withhold", data={"types": ""})
+    delivered = client.v1.customers.create({"email": "delivered@example.com"})
+    receiver.wait_for(about(delivered.id))  # first attempts go out in emission order
+    assert not [r for r in receiver.requests if about(withheld.id)(r)]
+
+    event = next(
+        e
+        for e in client.v1.events.list({"type": "customer.created"}).data
+        if e.data.object["id"] == withheld.id
+    )
+    assert httpx.post(f"{simulator.url}/_sim/events/{event.id}/resend").json()["deliveries"][0][
+        "ok"
+    ]
+    receiver.wait_for(about(withheld.id))
