@@ -8,6 +8,7 @@ for the platform) always sum to zero too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import msgspec
@@ -61,6 +62,22 @@ def next_status(status: str, action: str) -> str:
     if target is None:
         raise IllegalTransition(status, action)
     return target
+
+
+def check_due(status: str, checked_at: datetime, now: datetime, every: timedelta) -> bool:
+    """Whether to ask Stripe about a payment now, in case its webhooks never came: only an
+    unpaid checkout waits on Stripe's news alone (booking's events settle the other states, and
+    each of those asks Stripe itself), and only once `every` has passed since we last heard."""
+    return status == AWAITING_PAYMENT and checked_at <= now - every
+
+
+PAYOUT_ACCOUNT_MISSING = "payout-account-missing"
+"""Problem type of a payment whose destination, the provider's Stripe account, Stripe no longer
+has; the same type the provider gets for their payout account."""
+PAYOUT_ACCOUNT_MISSING_DETAIL = (
+    "The provider's payout account no longer exists at Stripe, so this booking cannot be paid"
+    " and was cancelled; nothing was charged."
+)
 
 
 def refunded_status(captured: int, refunded: int) -> str:

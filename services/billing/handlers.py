@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.billing import domain, repository, sync
 from services.billing.models import Payment, StripeEvent, Tenant
-from services.billing.stripe_gateway import gateway
+from services.billing.stripe_gateway import gateway, missing
 from shared.bus import Handlers
 from shared.events import (
     BookingAccepted,
@@ -103,6 +103,9 @@ async def open_checkout(session: AsyncSession, event: BookingRequested, _: datet
             f" on {booking.starts_at:%Y-%m-%d %H:%M} UTC",
         )
     except stripe.InvalidRequestError as exc:  # Stripe refuses it for good: no use retrying
+        if missing(exc) and "destination" in (exc.param or ""):
+            await sync.destination_lost(session, row)
+            return
         row.last_error = exc.user_message or "Stripe refused this payment."
         await repository.move(session, row, "fail", datetime.now(UTC))
         return

@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -97,6 +98,11 @@ class Payment(BillingBase):
     __table_args__ = (
         Index("ix_payments_customer", "customer_tenant_id", "created_at"),
         Index("ix_payments_provider_created", "tenant_id", "created_at"),
+        Index(
+            "ix_payments_awaiting_checked",
+            "checked_at",
+            postgresql_where=text("status = 'awaiting_payment'"),
+        ),
         UniqueConstraint("tenant_id", "checkout_session_id"),
         UniqueConstraint("tenant_id", "payment_intent_id"),
     )
@@ -128,6 +134,11 @@ class Payment(BillingBase):
     """Taken back from the provider's transfer by refunds so far."""
     fee_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(String(40))
+    """The stable problem type of a failure the parties can act on (`payout-account-missing`)."""
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    """When billing last asked Stripe about the payment unprompted: at its checkout, then at each
+    check of an unpaid checkout whose webhooks may never come (services/billing/timers.py)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

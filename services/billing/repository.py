@@ -48,6 +48,19 @@ async def payment(session: AsyncSession, booking_id: UUID, *, lock: bool = False
     return found
 
 
+async def payment_to_check(
+    session: AsyncSession, tenant_id: UUID, booking_id: UUID
+) -> Payment | None:
+    """The payment, locked for a check against Stripe; None while someone else holds it (a
+    webhook being applied, or another worker's sweep), who will have brought it up to date."""
+    found: Payment | None = await session.scalar(
+        select(Payment)
+        .where(Payment.tenant_id == tenant_id, Payment.booking_id == booking_id)
+        .with_for_update(skip_locked=True)
+    )
+    return found
+
+
 async def party_payment(session: AsyncSession, booking_id: UUID, tenant_id: UUID) -> Payment | None:
     found: Payment | None = await session.scalar(
         select(Payment).where(

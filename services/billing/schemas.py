@@ -12,6 +12,8 @@ from uuid import UUID
 
 import msgspec
 
+from shared.errors import ProblemOut
+
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
@@ -39,6 +41,10 @@ class PaymentOut(Out, kw_only=True):
     checkout_url: str | None
     """Where the customer pays, while the payment awaits it."""
     last_error: str | None
+    problem: ProblemOut | None = None
+    """Why a failed payment cannot go on, as a problem document with a stable type (409
+    `payout-account-missing`: the provider's Stripe account is gone); the payment itself is
+    still answered, so both parties keep seeing what happened to the money."""
     payment_intent_id: str | None
     """Stripe's reference, for support and reconciliation."""
     updated_at: datetime

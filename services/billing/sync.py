@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.billing import domain, repository
 from services.billing.models import Dispute, Payment, PayoutAccount
-from services.billing.stripe_gateway import field, gateway, metadata
+from services.billing.stripe_gateway import field, gateway, metadata, missing
 from shared.events import PayoutAccountUpdated, PlanChanged
 
 log = logging.getLogger("alliance.billing.sync")
@@ -57,6 +57,37 @@ async def payment(session: AsyncSession, booking_id: UUID) -> None:
         await repository.move(session, row, "fail", _now())
     elif row.status in (domain.RELEASED, domain.FAILED) and intent.status == "requires_capture":
         await gateway().cancel(row.booking_id, intent.id)  # paid after the booking lapsed
+
+
+async def destination_lost(session: AsyncSession, row: Payment) -> None:
+    """Stripe no longer has the provider's account the money would go to: close the checkout,
+    fail the payment with a problem the customer can read (booking then cancels), and stop
+    offering the account to later bookings."""
+    if row.checkout_session_id is not None:
+        checkout = await gateway().session(row.checkout_session_id)
+        if checkout.status == "open":
+            await gateway().expire(row.booking_id, checkout.id)
+    row.problem = domain.PAYOUT_ACCOUNT_MISSING
+    row.last_error = domain.PAYOUT_ACCOUNT_MISSING_DETAIL
+    await repository.move(session, row, "fail", _now())
+    account = await repository.payout_account(session, row.tenant_id, lock=True)
+    if account is not None and account.stripe_account_id == row.destination:
+        await account_lost(session, account)
+
+
+async def check(session: AsyncSession, row: Payment) -> None:
+    """What a webhook would have said of an unpaid checkout, asked of Stripe instead; and
+    whether the checkout can still be paid at all (its destination account may be gone)."""
+    await payment(session, row.booking_id)
+    if row.status != domain.AWAITING_PAYMENT or row.payment_intent_id is not None:
+        return
+    if row.destination is not None:
+        try:
+            await gateway().account(row.destination)
+        except stripe.StripeError as exc:
+            if not missing(exc):
+                raise
+            await destination_lost(session, row)
 
 
 async def release(session: AsyncSession, row: Payment) -> None:
@@ -178,6 +209,18 @@ async def apply_account(session: AsyncSession, row: PayoutAccount, fresh: stripe
         bool(fresh.charges_enabled),
         bool(fresh.payouts_enabled),
     )
+    await _set_account(session, row, state, due)
+
+
+async def account_lost(session: AsyncSession, row: PayoutAccount) -> None:
+    """Stripe no longer has the account: nothing is enabled until payouts are connected again
+    (the onboarding then replaces it), and directory takes the paid listings off sale."""
+    await _set_account(session, row, (False, False, False), [])
+
+
+async def _set_account(
+    session: AsyncSession, row: PayoutAccount, state: tuple[bool, bool, bool], due: list[str]
+) -> None:
     before = (row.details_submitted, row.charges_enabled, row.payouts_enabled)
     row.details_submitted, row.charges_enabled, row.payouts_enabled = state
     row.requirements_due = due

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import msgspec
@@ -32,6 +33,14 @@ def test_payment_state_machine() -> None:
     assert domain.refunded_status(5000, 0) == domain.CAPTURED
     assert domain.refunded_status(5000, 2500) == domain.PARTIALLY_REFUNDED
     assert domain.refunded_status(5000, 5000) == domain.REFUNDED
+
+
+def test_only_unpaid_checkouts_are_checked_and_each_once_per_period() -> None:
+    now, every = datetime(2026, 11, 24, 12, tzinfo=UTC), timedelta(minutes=2)
+    assert domain.check_due(domain.AWAITING_PAYMENT, now - every, now, every)
+    assert not domain.check_due(domain.AWAITING_PAYMENT, now - every / 2, now, every)
+    for settled_elsewhere in (domain.AUTHORIZED, domain.CAPTURED, domain.RELEASED, domain.FAILED):
+        assert not domain.check_due(settled_elsewhere, now - 10 * every, now, every)
 
 
 def test_refund_follows_the_policy_only_when_booking_knew_it_was_paid() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from services.billing.schemas import PaymentOut, ReceiptOut
 from shared.auth import Principal
 from shared.config import Settings
 from shared.db import Database
-from shared.errors import NotFound, Problem
+from shared.errors import NotFound, Problem, ProblemOut, problem_type
 from shared.events import StripeEventReceived
 from shared.outbox import emit
 
@@ -70,6 +71,14 @@ async def visible_payment(session: AsyncSession, booking_id: UUID, tenant: UUID)
     return row
 
 
+def failure(slug: str, detail: str | None) -> ProblemOut:
+    """A payment's failure as the problem a request for it would have answered (a conflict:
+    the booking cannot be paid as things stand)."""
+    return ProblemOut(
+        type=problem_type(slug), title=HTTPStatus.CONFLICT.phrase, status=409, detail=detail
+    )
+
+
 def payment_out(row: Payment, tenant: UUID, settings: Settings) -> PaymentOut:
     customer = row.customer_tenant_id == tenant
     return PaymentOut(
@@ -86,6 +95,7 @@ def payment_out(row: Payment, tenant: UUID, settings: Settings) -> PaymentOut:
         if customer and row.status == domain.AWAITING_PAYMENT
         else None,
         last_error=row.last_error,
+        problem=None if row.problem is None else failure(row.problem, row.last_error),
         payment_intent_id=row.payment_intent_id,
         updated_at=row.updated_at,
     )

@@ -1,0 +1,77 @@
+"""Reconciliation: unpaid checkouts are checked against Stripe, in case its webhooks never come.
+
+Billing learns that a customer paid from Stripe's webhooks, which Stripe retries for days but may
+never deliver; the booking's hold would then lapse and the authorisation be let go although the
+customer paid. The worker runs `sweep` every few seconds (infra/worker.py): each payment still
+awaiting payment `check_after` after its checkout, or after its last check, is brought up to date
+through the same sync functions the webhooks use, so a webhook that comes later changes nothing.
+
+Several workers may sweep at once: each payment is taken under a row lock that others skip, and
+re-read, so one worker checks it and the others move on. Billing has no delayed messages
+(TIMERS is empty); the sweep is its only timed work.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import stripe
+from sqlalchemy import text
+
+from services.billing import domain, repository, sync
+from services.billing.config import billing_settings
+from shared.bus import Timers
+from shared.db import Database
+
+log = logging.getLogger("alliance.billing.timers")
+SWEEP_BATCH = 100
+"""Payments checked per run at most, the longest unchecked first; the rest wait a few seconds."""
+TIMERS: Timers = {}
+
+
+async def check_payment(db: Database, tenant_id: UUID, booking_id: UUID, every: timedelta) -> bool:
+    """Ask Stripe about one payment if nobody else is and it is still due; True if checked.
+
+    A payment Stripe cannot tell us about now (an error from Stripe) is noted as checked too, and
+    comes round again after `every`, so it never holds up the payments behind it.
+    """
+    async with db.transaction(tenant_id=tenant_id) as session:
+        row = await repository.payment_to_check(session, tenant_id, booking_id)
+        now = datetime.now(UTC)
+        if row is None or not domain.check_due(row.status, row.checked_at, now, every):
+            return False
+        row.checked_at = now
+        try:
+            async with session.begin_nested():
+                await sync.check(session, row)
+        except stripe.StripeError as exc:
+            log.warning(
+                "payment not checked; trying again later",
+                extra={"fields": {"booking_id": str(booking_id), "error": repr(exc)}},
+            )
+    return True
+
+
+async def check_due_payments(db: Database, every: timedelta, limit: int) -> list[UUID]:
+    """Check up to `limit` payments due a check; returns the bookings of those this call did."""
+    async with db.transaction() as session:
+        due = (
+            await session.execute(
+                text("SELECT tenant_id, booking_id FROM billing.payments_to_check(:before, :max)"),
+                {"before": datetime.now(UTC) - every, "max": limit},
+            )
+        ).all()
+    return [
+        row.booking_id
+        for row in due
+        if await check_payment(db, row.tenant_id, row.booking_id, every)
+    ]
+
+
+async def sweep(db: Database) -> int:
+    return len(await check_due_payments(db, billing_settings().check_after, SWEEP_BATCH))
+
+
+SWEEP = sweep
