@@ -197,8 +197,9 @@ class BookingFacts(msgspec.Struct, frozen=True, kw_only=True):
 
 class BookingNote(msgspec.Struct, frozen=True, kw_only=True):
     """A note one business gave with a change (a request, an answer, a cancellation). It joins
-    the thread, but the change's event carries it, so the other business gets one mail (the
-    change's, quoting it) rather than a second new-message mail."""
+    the thread, and the event of the change carries it (or, when billing must act first, the
+    event of the news that follows), so the other business gets one mail quoting it rather than
+    a second new-message mail."""
 
     author_tenant_id: UUID
     excerpt: str

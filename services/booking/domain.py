@@ -46,6 +46,9 @@ EXPIRING = (PENDING_PAYMENT, REQUESTED)
 """States that lapse at `expires_at`: an unpaid hold, an unanswered request."""
 UNSETTLED = (PENDING_PAYMENT, REQUESTED, ACCEPTED)
 """Not confirmed yet, but may still be."""
+AWAITING_BILLING = (PENDING_PAYMENT, ACCEPTED)
+"""States the other side hears of only once billing moves the booking on: the provider sees a
+paid request once its payment is authorised, the customer a paid acceptance once captured."""
 
 TRANSITIONS: Mapping[tuple[str, str], str] = {
     (PENDING_PAYMENT, "authorize"): REQUESTED,

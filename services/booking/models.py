@@ -130,6 +130,9 @@ class Booking(BookingBase):
     """What billing reports actually refunded."""
     cancelled_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    held_note_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    """A thread message given with a change the other side hears of only later (an unpaid hold,
+    a paid acceptance); the mail of that later news quotes it, then this is cleared."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

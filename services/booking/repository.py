@@ -184,7 +184,7 @@ async def add_booking(
 ) -> bool:
     """Insert the booking with its units and announce it (requested, and confirmed or awaiting
     the provider's answer if so). True when one of those events carries the customer's `note`
-    to the provider's mail; a paid booking's do not (the provider hears of it once paid)."""
+    to the provider's mail; a paid booking's do not (its note waits until it is paid)."""
     session.add(booking)
     await session.flush()
     await hold_units(session, booking, capacity)
@@ -308,9 +308,44 @@ async def change(
         return False
     given = note_of(by, message) if by is not None else None
     event = _event_for(booking, previous, by=by, message=message, note=given)
+    if isinstance(event, BookingAwaitingAnswer | BookingConfirmed) and given is None:
+        event = msgspec.structs.replace(event, note=await _held_note(session, booking))
     if event is not None:
         await emit(session, outbox, event, booking.tenant_id)
     return given is not None and isinstance(event, NOTED)
+
+
+async def _held_note(session: AsyncSession, booking: Booking) -> BookingNote | None:
+    """The note that waited for this news (`Booking.held_note_id`); it goes out once."""
+    if booking.held_note_id is None:
+        return None
+    held = await session.scalar(
+        select(Message).where(
+            Message.tenant_id == booking.tenant_id, Message.id == booking.held_note_id
+        )
+    )
+    booking.held_note_id = None
+    return note_of(held.author_tenant_id, held.body) if held is not None else None
+
+
+async def give_note(
+    session: AsyncSession,
+    booking: Booking,
+    author_tenant: UUID,
+    author_user: UUID,
+    body: str,
+    *,
+    carried: bool,
+) -> None:
+    """Put a note given with a change in the thread, mailed once: with the change's news when
+    its event `carried` it, else with the news billing's next step brings (the note waits), else
+    as a message of its own."""
+    waits = not carried and booking.status in domain.AWAITING_BILLING
+    message = await post_message(
+        session, booking, author_tenant, author_user, body, announce=not (carried or waits)
+    )
+    if waits:
+        booking.held_note_id = message.id
 
 
 async def post_message(
@@ -322,8 +357,8 @@ async def post_message(
     *,
     announce: bool = True,
 ) -> Message:
-    """Add to the booking's thread and announce it, so the other business is mailed; not when
-    the event of the change it was given with already carries it (`announce=False`)."""
+    """Add to the booking's thread and announce it, so the other business is mailed; not a note
+    that the news of a change carries (`give_note`)."""
     message = Message(
         id=uuid.uuid4(),
         tenant_id=booking.tenant_id,
@@ -362,7 +397,7 @@ async def remind(session: AsyncSession, booking: Booking, now: datetime) -> None
 
 NOTED = (BookingAwaitingAnswer, BookingConfirmed, BookingDeclined, BookingCancelled)
 """The events whose mails quote a note given with the change; an accepted paid booking's
-(`BookingAccepted`, billing's business) mails nobody yet, so its note is announced itself."""
+(`BookingAccepted`, billing's business) mails nobody, so its note waits for `BookingConfirmed`."""
 
 
 def _event_for(

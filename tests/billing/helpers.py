@@ -70,13 +70,17 @@ async def authorised(
     *,
     provider: Business | None = None,
     days: int = 10,
+    note: str = "",
     **listing: Any,
 ) -> tuple[Business, Business, dict[str, Any]]:
-    """(provider, customer, booking) once the customer's card is authorised for 50.00 EUR."""
+    """(provider, customer, booking) once the customer's card is authorised for 50.00 EUR;
+    `note` is the customer's message with the booking."""
     provider = provider or await onboarded(front)
     customer = await business(front)
     resource = await paid_listing(front, bus, provider, customer, **listing)
-    booking = await booked(front, customer, resource, **window(days_ahead(days), 10, 12))
+    booking = await booked(
+        front, customer, resource, **window(days_ahead(days), 10, 12), message=note
+    )
     awaiting = await payment(front, customer, booking["id"], "awaiting_payment")
     assert (await pay(awaiting["checkout_url"])).status_code == 303
     # An instant booking is captured as soon as it is authorised, faster than a poll may look.

@@ -228,14 +228,29 @@ async def test_a_note_given_with_a_change_rides_in_that_changes_mail_alone(
         assert mails_to(stack.mail_dir, party.email, "New message") == [], "one mail per change"
 
 
-async def test_a_note_on_a_change_that_mails_nobody_yet_is_mailed_as_a_message(
+async def test_notes_on_paid_bookings_wait_for_the_news_billing_brings(
     front: httpx.AsyncClient, bus: Bus, stack: Settings, owner_conn: asyncpg.Connection
 ) -> None:
-    """Accepting a paid request mails nobody until billing has captured the payment."""
-    provider, customer, booking = await authorised(front, bus)
-    path = f"/api/booking/bookings/{booking['id']}/accept"
-    note = {"message": "Welcome, the gate code is 4512."}
-    expect(await front.post(path, json=note, headers=provider.headers), 200)
-    mail = await mail_to(stack.mail_dir, customer.email, "New message from")
-    assert "> Welcome, the gate code is 4512." in mail_text(mail)
-    assert await notes_announced(owner_conn, booking) == 1
+    """The provider hears of a paid request once its payment is authorised, the customer of a
+    paid acceptance once it is captured: notes given before ride in those mails."""
+    provider, customer, request = await authorised(front, bus, note="We bring our own flour.")
+    asking = await mail_to(stack.mail_dir, provider.email, "New booking request for")
+    assert f"{name(customer)} wrote:\n\n> We bring our own flour.\n" in mail_text(asking)
+    path = f"/api/booking/bookings/{request['id']}/accept"
+    welcome = {"message": "Welcome, the gate code is 4512."}
+    expect(await front.post(path, json=welcome, headers=provider.headers), 200)
+    confirmed = await mail_to(stack.mail_dir, customer.email, "Booking confirmed:")
+    assert f"{name(provider)} wrote:\n\n> {welcome['message']}\n" in mail_text(confirmed)
+    to_provider = await mail_to(stack.mail_dir, provider.email, "Booking confirmed:")
+    assert "wrote:" not in mail_text(to_provider), "the request's note went with the request"
+
+    title = unique("Tart ring")
+    _, buyer, instant = await authorised(
+        front, bus, provider=provider, instant_book=True, title=title, note="Parking at the back?"
+    )
+    paid = await mail_to(stack.mail_dir, provider.email, f"Booking confirmed: {title}")
+    assert f"{name(buyer)} wrote:\n\n> Parking at the back?\n" in mail_text(paid)
+    assert await notes_announced(owner_conn, request, instant) == 0
+    await drained(bus)
+    for party in (provider, customer, buyer):
+        assert mails_to(stack.mail_dir, party.email, "New message") == [], "one mail per news"

@@ -38,7 +38,7 @@ async def create_booking(
     session: AsyncSession, principal: Principal, data: BookingIn, now: datetime
 ) -> Booking:
     """A new booking for the caller's business, holding its units, its note in the thread (mailed
-    with the request or confirmation when they go out now)."""
+    with the provider's first news of it)."""
     tenant = principal.require_tenant()
     resource, price = await bookable(session, data.resource_id, tenant, data, now)
     status = domain.initial_status(free=price.amount == 0, instant=price.instant)
@@ -65,8 +65,8 @@ async def create_booking(
         session, booking, resource.capacity, repository.note_of(tenant, data.message)
     )
     if data.message:
-        await repository.post_message(
-            session, booking, tenant, principal.user_id, data.message, announce=not noted
+        await repository.give_note(
+            session, booking, tenant, principal.user_id, data.message, carried=noted
         )
     return booking
 
@@ -81,7 +81,7 @@ async def party_change(
     provider_only: bool,
 ) -> BookingOut:
     """One party moves a booking on; the note, if any, joins the booking's thread and is mailed
-    once: with the change's news, or as a message when the change mails nobody yet."""
+    once, with the news of the change."""
     tenant = acting(principal, WRITE)
     async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
         booking = await repository.booking_of(session, booking_id, tenant, lock=True)
@@ -91,8 +91,8 @@ async def party_change(
             session, booking, action, now=datetime.now(UTC), by=tenant, message=message
         )
         if message:
-            await repository.post_message(
-                session, booking, tenant, principal.user_id, message, announce=not noted
+            await repository.give_note(
+                session, booking, tenant, principal.user_id, message, carried=noted
             )
         return booking_out(booking, tenant)
 
