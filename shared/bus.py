@@ -25,6 +25,7 @@ from dramatiq.middleware.asyncio import AsyncIO
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import keyvalue
 from shared.db import Database
 from shared.events import EVENT_TYPES, Envelope, Event
 from shared.observability import log_fields, request_id_var
@@ -70,10 +71,8 @@ class Bus:
         """`namespace` prefixes every key, so several stacks (e.g. test runs) share one Redis."""
         self.namespace = namespace
         self.broker = RedisBroker(  # type: ignore[no-untyped-call]
-            url=redis_url,
+            client=keyvalue.connect(redis_url, socket_connect_timeout=2, socket_timeout=5),
             namespace=namespace,
-            socket_connect_timeout=2,
-            socket_timeout=5,
             heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
             maintenance_chance=MAINTENANCE_CHANCE,
         )

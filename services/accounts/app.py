@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from litestar import Litestar
 from litestar.di import Provide
-from redis.asyncio import Redis
 
 from services.accounts.config import AccountsConfig
 from services.accounts.mail import mailer_for
@@ -13,6 +12,7 @@ from services.accounts.ratelimit import RateLimiter
 from services.accounts.routes import CONTROLLERS
 from services.accounts.routes.common import Kit
 from services.accounts.tokens import Signer
+from shared import keyvalue
 from shared.app import create_service_app
 from shared.auth import KeyVerifier, Verifier
 from shared.config import Settings, get_settings
@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     cfg = settings or get_settings()
     config = AccountsConfig.load(cfg)
     signer = Signer.load(cfg.keys_dir)
-    redis = Redis.from_url(cfg.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    redis = keyvalue.connect_async(cfg.redis_url, socket_connect_timeout=1, socket_timeout=1)
     kit = Kit(
         signer=signer,
         config=config,

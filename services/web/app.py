@@ -13,7 +13,6 @@ from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from redis.asyncio import Redis
 
 from services.web.api import Api
 from services.web.config import WebConfig
@@ -22,6 +21,7 @@ from services.web.pages import dev_routes, page_routes
 from services.web.pages.common import PAGE_EXCEPTION_HANDLERS, provide_ctx
 from services.web.proxy import forward
 from services.web.session import Sessions
+from shared import keyvalue
 from shared.config import SERVICES, Settings, get_settings
 from shared.observability import RequestIdMiddleware, configure_logging
 
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-        redis = Redis.from_url(cfg.redis_url)
+        redis = keyvalue.connect_async(cfg.redis_url)
         async with httpx.AsyncClient(timeout=30, limits=limits) as http:
             app.state.http = http
             app.state.api = Api(http, upstreams)
