@@ -4,9 +4,10 @@ One run starts `alliance serve directory` on the seeded database (see seed_direc
 fixed mix of searches (words, some misspelt, with kind / price filters and a radius around a
 city) from N concurrent clients for a few seconds, then replays through an asyncpg pool, at
 the same concurrency, exactly the statements the endpoint sent for those searches (recorded
-from the handler: tenant settings, typo lookup, page, facets, categories, the listings'
-alliances, photos and slugs), each search in one transaction, and repeats both. Figures are
-medians over the repetitions; EXPLAIN ANALYZE of a few searches shows the indexes in use.
+from the handler: tenant settings, typo lookup, the page with each listing's alliances, photos
+and slugs, facets, the category tree), each search in one transaction, and repeats both.
+Figures are medians over the repetitions; EXPLAIN ANALYZE of a few searches shows the indexes
+in use.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/alliance_bench_search \
     REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python -m benchmarks.bench_search

@@ -36,15 +36,24 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, aggregate_order_by
 from sqlalchemy.orm import defer
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.directory.models import Partner, Resource, ResourceAlliance, SearchWord
+from services.directory.models import (
+    AllianceMember,
+    Category,
+    Partner,
+    Photo,
+    Resource,
+    ResourceAlliance,
+    SearchWord,
+)
 from shared.errors import Problem
 
 EARTH_RADIUS_M = 6378168.0
@@ -71,7 +80,8 @@ class Near(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Query(msgspec.Struct, frozen=True, kw_only=True):
-    """A validated search: filters, sort, and who is asking (for alliance-only listings)."""
+    """A validated search: filters, sort, and which business is asking (its own and its
+    alliances' listings)."""
 
     sort: Sort
     q: str | None = None
@@ -88,7 +98,20 @@ class Query(msgspec.Struct, frozen=True, kw_only=True):
     with_hours: bool = False
     """Only listings with some opening hours: the SQL half of an "open during" search."""
     viewer_tenant: UUID | None = None
-    viewer_alliances: frozenset[UUID] = frozenset()
+
+
+class PhotoRow(msgspec.Struct, frozen=True):
+    """A photo as a page's JSON column carries it (the keys `_photos` builds)."""
+
+    id: UUID
+    content_type: str
+    approved: bool
+
+
+PHOTO_ROWS = msgspec.json.Decoder(list[PhotoRow])
+PageRow = tuple[Resource, Any, str | None, bool | None, str | None, list[UUID], str]
+"""A listing, its sort key, its business's slug and whether it takes payments, its category's
+slug (None without one), the alliances it is shared with and its photos (JSON of PhotoRow)."""
 
 
 class Cursor(msgspec.Struct, frozen=True, array_like=True):
@@ -160,7 +183,6 @@ class Shape(NamedTuple):
     radius: bool
     with_hours: bool
     tenant: bool
-    alliances: bool
     after: bool
 
     @classmethod
@@ -180,7 +202,6 @@ class Shape(NamedTuple):
             radius=near is not None and near.radius_km is not None,
             with_hours=query.with_hours,
             tenant=query.viewer_tenant is not None,
-            alliances=bool(query.viewer_alliances),
             after=after is not None,
         )
 
@@ -195,7 +216,6 @@ def values(query: Query, after: Cursor | None = None, size: int = 0) -> dict[str
         "min_price": query.min_price,
         "max_price": query.max_price,
         "tenant": query.viewer_tenant,
-        "alliances": sorted(query.viewer_alliances),
     }
     for i, spellings in enumerate(query.alternatives):
         bound.update({f"w{i}_{j}": word for j, word in enumerate(spellings)})
@@ -246,18 +266,22 @@ def _distance() -> ColumnElement[float]:
 
 
 def _visible(shape: Shape) -> ColumnElement[bool]:
-    """Public listings, the caller's own, and alliance-only ones shared with its alliances."""
+    """Public listings, the caller's own, and alliance-only ones shared with an alliance it is a
+    member of (looked up in the statement itself, which saves a round trip)."""
     allowed: list[ColumnElement[bool]] = [Resource.visibility == "public"]
     if shape.tenant:
-        allowed.append(Resource.tenant_id == bindparam("tenant", type_=Uuid))
-    if shape.alliances:
-        allowed.append(
+        tenant = bindparam("tenant", type_=Uuid)
+        member_of = select(AllianceMember.alliance_id).where(
+            AllianceMember.tenant_id == tenant, AllianceMember.status == "member"
+        )
+        allowed += [
+            Resource.tenant_id == tenant,
             exists().where(
                 ResourceAlliance.tenant_id == Resource.tenant_id,
                 ResourceAlliance.resource_id == Resource.id,
-                ResourceAlliance.alliance_id.in_(bindparam("alliances", expanding=True)),
-            )
-        )
+                ResourceAlliance.alliance_id.in_(member_of),
+            ),
+        ]
     return or_(*allowed)
 
 
@@ -327,8 +351,30 @@ def sort_key(shape: Shape) -> ColumnElement[Any]:
     return Resource.published_at.expression
 
 
+def _alliance_ids() -> ColumnElement[list[UUID]]:
+    """The alliances a listing is shared with (owners see them on their own listings)."""
+    shared = select(ResourceAlliance.alliance_id).where(
+        ResourceAlliance.tenant_id == Resource.tenant_id,
+        ResourceAlliance.resource_id == Resource.id,
+    )
+    return func.array(shared.scalar_subquery(), type_=ARRAY(Uuid))
+
+
+def _photos() -> ColumnElement[str]:
+    """The listing's photos row-level security lets the caller read, in display order, as a
+    JSON array of PhotoRow; text, so msgspec decodes it straight into structs."""
+    item = func.json_build_object(
+        "id", Photo.id, "content_type", Photo.content_type, "approved", Photo.approved
+    )
+    ordered = aggregate_order_by(item, Photo.position, Photo.created_at)
+    listed = select(func.json_agg(ordered)).where(
+        Photo.tenant_id == Resource.tenant_id, Photo.resource_id == Resource.id
+    )
+    return func.coalesce(cast(listed.scalar_subquery(), String), literal_column("'[]'"))
+
+
 @functools.lru_cache(maxsize=512)
-def _page(shape: Shape) -> Select[tuple[Resource, Any]]:
+def _page(shape: Shape) -> Select[PageRow]:
     key = sort_key(shape)
     descending = DESCENDING[shape.sort]
     inner = select(Resource.id, key.label("sort_key")).where(*conditions(shape))
@@ -342,8 +388,18 @@ def _page(shape: Shape) -> Select[tuple[Resource, Any]]:
     order = key.desc() if descending else key.asc()
     found = inner.order_by(order, Resource.id).limit(bindparam("size", type_=Integer)).subquery()
     return (
-        select(Resource, found.c.sort_key)
+        select(
+            Resource,
+            found.c.sort_key,
+            Partner.slug,
+            Partner.charges_enabled,
+            Category.slug,
+            _alliance_ids(),
+            _photos(),
+        )
         .join(found, found.c.id == Resource.id)
+        .outerjoin(Partner, Partner.tenant_id == Resource.tenant_id)
+        .outerjoin(Category, Category.id == Resource.category_id)
         .options(WITHOUT_VECTOR)
         .order_by(found.c.sort_key.desc() if descending else found.c.sort_key.asc(), found.c.id)
     )
@@ -355,7 +411,9 @@ Statement = tuple[Select[Any], dict[str, Any]]
 def page(query: Query, after: Cursor | None, size: int) -> Statement:
     """Up to `size` listings after the cursor, in the sort's order; never OFFSET.
 
-    The inner query sorts narrow (id, key) rows; only the page's rows are then read whole.
+    The inner query sorts narrow (id, key) rows; only the page's rows are then read whole,
+    each with what its public shape needs besides (PageRow), so that showing a page takes no
+    further round trip.
     Statements are templates cached per shape (building one costs more than running it for
     a small page), executed with `values`.
     """

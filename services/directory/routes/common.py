@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.directory import domain, repository
 from services.directory.models import Category, Partner, Photo, Resource
 from services.directory.schemas import Location, PhotoOut, ResourceOut, Rules
+from services.directory.search import PhotoRow
 from shared.auth import Principal
 from shared.availability import Availability
 from shared.errors import Problem
@@ -51,7 +53,7 @@ async def can_see(session: AsyncSession, resource: Resource, tenant: UUID | None
     )
 
 
-def photo_url(photo: Photo) -> str:
+def photo_url(photo: Photo | PhotoRow) -> str:
     return f"/api/directory/photos/{photo.id}"
 
 
@@ -59,6 +61,57 @@ def location(latitude: float | None, longitude: float | None) -> Location | None
     if latitude is None or longitude is None:
         return None
     return Location(latitude=latitude, longitude=longitude)
+
+
+class Companions(NamedTuple):
+    """What a listing's public shape needs besides its own row: render looks it up, search
+    reads it with the page (search.PageRow)."""
+
+    alliance_ids: Collection[UUID]
+    photos: Sequence[Photo | PhotoRow]
+    """Every photo the session may read, in display order; `shown` hides unapproved ones."""
+    category_slug: str | None
+    partner_slug: str | None
+    charges_enabled: bool
+
+
+def shown(r: Resource, companions: Companions, *, own: bool) -> ResourceOut:
+    """A listing as a viewer sees it; `own` (its business, or a moderator) adds review state,
+    pending edits, alliances and unapproved photos."""
+    return ResourceOut(
+        id=r.id,
+        tenant_id=r.tenant_id,
+        partner_slug=companions.partner_slug,
+        kind=r.kind,
+        title=r.title,
+        description=r.description,
+        category=r.category,
+        category_slug=companions.category_slug,
+        price_amount=r.price_amount,
+        member_price_amount=r.member_price_amount,
+        currency=r.price_currency,
+        price_unit=r.price_unit,
+        free=r.price_amount == 0,
+        capacity=r.capacity,
+        availability=msgspec.convert(r.availability, Availability),
+        rules=msgspec.convert(r.rules, Rules),
+        details=r.details,
+        location=location(r.latitude, r.longitude),
+        visibility=r.visibility,
+        alliance_ids=sorted(companions.alliance_ids) if own else [],
+        status=r.status,
+        rejection_reason=r.rejection_reason if own else None,
+        pending_review=r.pending if own else None,
+        payouts_needed=own and not domain.bookable(r.price_amount, companions.charges_enabled),
+        photos=[
+            PhotoOut(id=p.id, url=photo_url(p), content_type=p.content_type, approved=p.approved)
+            for p in companions.photos
+            if own or p.approved
+        ],
+        version=r.version,
+        published_at=r.published_at,
+        created_at=r.created_at,
+    )
 
 
 async def render(
@@ -95,46 +148,13 @@ async def render(
     }
     out = []
     for r in resources:
-        own = reviewer or viewer == r.tenant_id
-        out.append(
-            ResourceOut(
-                id=r.id,
-                tenant_id=r.tenant_id,
-                partner_slug=partners[r.tenant_id][0] if r.tenant_id in partners else None,
-                kind=r.kind,
-                title=r.title,
-                description=r.description,
-                category=r.category,
-                category_slug=slugs.get(r.category_id) if r.category_id is not None else None,
-                price_amount=r.price_amount,
-                member_price_amount=r.member_price_amount,
-                currency=r.price_currency,
-                price_unit=r.price_unit,
-                free=r.price_amount == 0,
-                capacity=r.capacity,
-                availability=msgspec.convert(r.availability, Availability),
-                rules=msgspec.convert(r.rules, Rules),
-                details=r.details,
-                location=location(r.latitude, r.longitude),
-                visibility=r.visibility,
-                alliance_ids=sorted(shared[r.id]) if own else [],
-                status=r.status,
-                rejection_reason=r.rejection_reason if own else None,
-                pending_review=r.pending if own else None,
-                payouts_needed=own
-                and not domain.bookable(
-                    r.price_amount, r.tenant_id in partners and partners[r.tenant_id][1]
-                ),
-                photos=[
-                    PhotoOut(
-                        id=p.id, url=photo_url(p), content_type=p.content_type, approved=p.approved
-                    )
-                    for p in photos[r.id]
-                    if own or p.approved
-                ],
-                version=r.version,
-                published_at=r.published_at,
-                created_at=r.created_at,
-            )
+        slug, charges_enabled = partners.get(r.tenant_id, (None, False))
+        companions = Companions(
+            alliance_ids=shared[r.id],
+            photos=photos[r.id],
+            category_slug=slugs.get(r.category_id) if r.category_id is not None else None,
+            partner_slug=slug,
+            charges_enabled=charges_enabled,
         )
+        out.append(shown(r, companions, own=reviewer or viewer == r.tenant_id))
     return out

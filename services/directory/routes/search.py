@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, get
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, repository, search
 from services.directory.models import Category, Resource
-from services.directory.routes.common import render
+from services.directory.routes.common import Companions, shown
 from services.directory.schemas import Kind, ResourceOut
 from shared.auth import Principal
 from shared.availability import Availability, is_open
@@ -36,7 +37,6 @@ class SearchOut(msgspec.Struct, kw_only=True):
 
 
 Window = tuple[datetime, datetime]
-Row = tuple[Resource, Any]
 
 
 def _window(open_from: datetime | None, open_to: datetime | None) -> Window | None:
@@ -80,7 +80,7 @@ async def _page(
     after: search.Cursor | None,
     limit: int,
     window: Window | None,
-) -> tuple[list[Row], search.Cursor | None]:
+) -> tuple[list[search.PageRow], search.Cursor | None]:
     """One page of listings and the cursor after it.
 
     Opening hours live in JSON rules evaluated per local date (DST-correct), which SQL cannot
@@ -88,23 +88,36 @@ async def _page(
     such a search are filled by reading further batches; after SCAN_BUDGET candidates a page
     may come back short with a cursor, so clients follow `next_cursor`, never the page size.
     """
-    kept: list[Row] = []
+    kept: list[search.PageRow] = []
     batch = limit + 1 if window is None else max(4 * limit, 50)
     budget = SCAN_BUDGET
     while True:
         rows = (await session.execute(*search.page(query, after, batch))).tuples().all()
-        for resource, key in rows:
+        for row in rows:
             if len(kept) == limit:
-                last, last_key = kept[-1]
+                last, last_key = kept[-1][:2]
                 return kept, search.Cursor(sort=query.sort, key=last_key, id=last.id)
+            resource, key = row[:2]
             after = search.Cursor(sort=query.sort, key=key, id=resource.id)
             if window is None or _open(resource, window):
-                kept.append((resource, key))
+                kept.append(row)
         budget -= len(rows)
         if len(rows) < batch:
             return kept, None
         if budget <= 0:
             return kept, after
+
+
+def _shown(row: search.PageRow, viewer: UUID | None) -> ResourceOut:
+    resource, _key, partner_slug, charges_enabled, category_slug, alliance_ids, photos = row
+    companions = Companions(
+        alliance_ids=alliance_ids,
+        photos=search.PHOTO_ROWS.decode(photos),
+        category_slug=category_slug,
+        partner_slug=partner_slug,
+        charges_enabled=bool(charges_enabled),
+    )
+    return shown(resource, companions, own=viewer == resource.tenant_id)
 
 
 async def _facets(session: AsyncSession, query: search.Query) -> dict[str, dict[str, int]]:
@@ -177,11 +190,10 @@ class SearchController(Controller):
                 near=near,
                 with_hours=window is not None,
                 viewer_tenant=tenant,
-                viewer_alliances=frozenset(await repository.alliances_of(session, tenant)),
             )
             rows, following = await _page(session, query, after, limit, window)
             return SearchOut(
-                results=await render(session, [r for r, _ in rows], tenant),
+                results=[_shown(row, tenant) for row in rows],
                 next_cursor=search.encode_cursor(following) if following else None,
                 facets=await _facets(session, query) if facets else {},
             )
