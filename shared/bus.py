@@ -14,13 +14,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeAlias, cast
 
 import dramatiq
 import msgspec
+import redis
+from dramatiq.broker import Consumer
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import dq_name
+from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware.asyncio import AsyncIO
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,13 +69,61 @@ def timers_actor_name(service: str) -> str:
     return f"{service}.timers"
 
 
+@contextmanager
+def _broker_errors() -> Iterator[None]:
+    """Redis failures as Dramatiq's connection error, the one its consumer threads restart on."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise ConnectionClosed(exc) from exc  # type: ignore[no-untyped-call]
+
+
+class Broker(RedisBroker):
+    """Dramatiq's Redis broker, made to keep the delayed messages a live worker holds when Redis
+    goes away.
+
+    A worker holds each delayed message (a retry, a timer) it has taken from `<queue>.DQ` in
+    memory until due, while Redis counts it as taken by that worker. On a connection error
+    Dramatiq's consumer thread drops what it held, and Redis returns a worker's taken messages only
+    once its heartbeat stops: a retry waiting in a worker when Redis restarted was never applied.
+    """
+
+    def _dispatch(self, command: str) -> Callable[..., Any]:
+        """Every Redis failure surfaces as the broker error Dramatiq's consumer thread survives:
+        a raw timeout, or a failure while it hands delayed messages back, ended the thread and so
+        the consumption of its queue."""
+        dispatch: Callable[..., Any] = super()._dispatch(command)  # type: ignore[no-untyped-call]
+
+        def guarded(queue_name: str, *args: Any) -> Any:
+            with _broker_errors():
+                return dispatch(queue_name, *args)
+
+        return guarded
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Consumer:
+        """A consumer thread (re)starts with nothing in hand, so whatever delayed messages Redis
+        still counts as this worker's are ones it dropped: they go back to their queue first."""
+        if queue_name == dq_name(queue_name):
+            taken = f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}"
+            with _broker_errors():
+                held = cast("set[bytes]", self.client.smembers(taken))
+            if held:
+                self.do_requeue(queue_name, *held)
+                log.info(
+                    "delayed messages taken back",
+                    extra=log_fields(queue=queue_name, messages=len(held)),
+                )
+        consumer: Consumer = super().consume(queue_name, prefetch, timeout)
+        return consumer
+
+
 class Bus:
     """Publishing side of the queue, used by outbox relays."""
 
     def __init__(self, redis_url: str, namespace: str = NAMESPACE) -> None:
         """`namespace` prefixes every key, so several stacks (e.g. test runs) share one Redis."""
         self.namespace = namespace
-        self.broker = RedisBroker(  # type: ignore[no-untyped-call]
+        self.broker = Broker(  # type: ignore[no-untyped-call]
             client=keyvalue.connect(redis_url, socket_connect_timeout=2, socket_timeout=5),
             namespace=namespace,
             heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,

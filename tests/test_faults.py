@@ -719,6 +719,7 @@ async def test_bookings_and_payments_survive_killed_processes_and_restarted_serv
         findings = await examine(faulty, driver)
     settled = time.monotonic() - settling
     findings.counts["dead letters"] = await asyncio.to_thread(dead_letters, faulty.settings)
+    still = await asyncio.to_thread(faulty.in_hand)
 
     gave_up = Counter(j.kind for j in driver.journeys if j.expected is None)
     print(f"\nfaults survived in {time.monotonic() - started:.0f}s:", flush=True)
@@ -726,6 +727,7 @@ async def test_bookings_and_payments_survive_killed_processes_and_restarted_serv
         print(f"  {fault.fault}: {fault.ended - GRACE_SECONDS - fault.started:.1f}s")
     print(f"  the killed worker held {held[0]} events and {held[1]} delayed messages")
     print(f"  consistent {settled:.0f}s after the stream stopped")
+    print(f"  workers still hold {still[0]} events and {still[1]} delayed messages (timers)")
     print(f"  journeys {len(driver.journeys)}, abandoned midway {dict(gave_up)}")
     print(f"  answers {dict(sorted(driver.answers.items()))}")
     print(f"  5xx/connection errors during faults {dict(sorted(driver.outage_answers.items()))}")

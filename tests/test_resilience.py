@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+import contextlib
+import json
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
+import pytest
+import redis
+from dramatiq import Message
+from dramatiq.errors import ConnectionClosed
 
 from infra.bootstrap import connect_admin
 from infra.embedded import start_redis
 from infra.runner import Processes
+from shared.bus import Bus
 from shared.config import Settings
+from shared.events import Envelope, StripeEventReceived
 from tests.support import (
     child_env,
     drop_database,
@@ -27,26 +39,62 @@ from tests.support import (
 EVENTS = 6
 
 
+@dataclass
+class OwnServers:
+    """A database and a Redis of the test's own, so the session stack's relays and worker never
+    meet its events, with the processes it starts on them."""
+
+    settings: Settings
+    owner_conn: asyncpg.Connection
+    processes: Processes
+    redis: subprocess.Popen[bytes]
+    root: Path
+
+    def stop_redis(self) -> None:
+        """SIGTERM: Valkey writes its append-only file, so the queues come back with it."""
+        self.redis.terminate()
+        self.redis.wait(timeout=10)
+
+    def start_redis(self) -> None:
+        self.redis, _ = start_redis(self.root)
+
+
+@contextlib.asynccontextmanager
+async def own_servers(
+    database: Settings, root: Path, name: str, **changes: Any
+) -> AsyncIterator[OwnServers]:
+    redis_proc, redis_url = start_redis(root)
+    settings = replace(with_database(database, name), redis_url=redis_url, **changes)
+    await fresh_database(settings)
+    processes = Processes(child_env(settings), log_dir=root / "logs")
+    own = OwnServers(
+        settings, await connect_admin(settings.database_url), processes, redis_proc, root
+    )
+    try:
+        yield own
+    finally:
+        await own.owner_conn.close()
+        processes.stop()
+        await drop_database(settings)
+        if own.redis.poll() is None:
+            own.stop_redis()
+
+
 async def test_events_written_while_redis_is_down_all_arrive_once(
     database: Settings, tmp_path: Path
 ) -> None:
-    """Own database and Redis: the session stack's relays must not publish these events."""
-    redis_proc, redis_url = start_redis(tmp_path)
-    settings = replace(
-        with_database(database, "outage"),
-        redis_url=redis_url,
-        service_urls={**database.service_urls, "accounts": f"http://127.0.0.1:{free_port()}"},
-    )
-    await fresh_database(settings)
-    owner_conn = await connect_admin(settings.database_url)
-    processes = Processes(child_env(settings), log_dir=tmp_path / "logs")
-    processes.spawn("accounts", "serve", "accounts")
-    processes.spawn("worker", "worker")
-    accounts = settings.service_url("accounts")
-    try:
-        processes.wait_ready({"accounts": accounts})
-        redis_proc.terminate()
-        redis_proc.wait(timeout=10)
+    accounts = f"http://127.0.0.1:{free_port()}"
+    async with own_servers(
+        database,
+        tmp_path,
+        "outage",
+        service_urls={**database.service_urls, "accounts": accounts},
+    ) as own:
+        owner_conn = own.owner_conn
+        own.processes.spawn("accounts", "serve", "accounts")
+        own.processes.spawn("worker", "worker")
+        own.processes.wait_ready({"accounts": accounts})
+        own.stop_redis()
 
         slugs = [unique("offline") for _ in range(EVENTS)]
         async with httpx.AsyncClient(base_url=accounts, timeout=30) as client:
@@ -70,7 +118,7 @@ async def test_events_written_while_redis_is_down_all_arrive_once(
         assert len(pending) == EVENTS
         assert all(row["published_at"] is None for row in pending), "nothing left while down"
 
-        redis_proc, _ = start_redis(tmp_path)
+        own.start_redis()
 
         async def all_arrived() -> bool:
             count = await owner_conn.fetchval(
@@ -86,10 +134,94 @@ async def test_events_written_while_redis_is_down_all_arrive_once(
         assert applied == EVENTS, "each event applied exactly once"
         published = await owner_conn.fetch(query, tenant_ids)
         assert all(row["published_at"] is not None for row in published)
+
+
+def delayed_in_hand(redis_url: str, namespace: str, queue: str) -> int:
+    """Delayed messages (retries, timers) of `queue` that workers have taken and hold."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = client.keys(f"{namespace}:__acks__.*.{queue}.DQ")
+        return sum(int(client.scard(key)) for key in keys)
     finally:
-        await owner_conn.close()
-        processes.stop()
-        await drop_database(settings)
-        if redis_proc.poll() is None:
-            redis_proc.terminate()
-            redis_proc.wait(timeout=10)
+        client.close()
+
+
+def consumer_failed(log: Path, queue: str) -> bool:
+    """Whether the worker's consumer of `queue` has logged a connection error."""
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    consumer = f"dramatiq.worker.ConsumerThread({queue})"
+    return any(e["logger"] == consumer and e["level"] == "critical" for e in entries)
+
+
+async def test_a_retry_the_worker_holds_survives_redis_restarting(
+    database: Settings, tmp_path: Path
+) -> None:
+    """A failed event's retry waits in the worker until due; Redis restarting meanwhile must not
+    lose it. Dramatiq's consumer forgets the delayed messages it holds on a connection error,
+    while Redis still counts them as taken by that (live) worker."""
+    backoff = 2_000  # ms: the retry still waits when Redis is back
+    async with own_servers(database, tmp_path, "retry", event_min_backoff_ms=backoff) as own:
+        namespace, redis_url = own.settings.queue_namespace, own.settings.redis_url
+        own.processes.spawn("worker", "worker")
+        # Billing fails an event whose Stripe payload is not stored yet, and retries it later.
+        stripe_event = f"evt_{unique('retry')}"
+        received = StripeEventReceived(
+            stripe_event_id=stripe_event, stripe_type="balance.available"
+        )
+        envelope = Envelope.wrap(received, None, None)
+        bus = Bus(redis_url, namespace)
+        try:
+            await bus.publish([envelope])
+        finally:
+            bus.close()
+
+        async def held() -> int:
+            return await asyncio.to_thread(delayed_in_hand, redis_url, namespace, "billing")
+
+        await eventually(held, within=30)
+        own.stop_redis()
+
+        async def noticed() -> bool:
+            """Down until the consumer holding the retry has failed to reach Redis."""
+            return consumer_failed(tmp_path / "logs" / "worker.log", "billing.DQ")
+
+        await eventually(noticed, within=30)
+        own.start_redis()
+        await own.owner_conn.execute(
+            "INSERT INTO billing.stripe_events (id, type, payload) VALUES ($1, $2, $3)",
+            stripe_event,
+            received.stripe_type,
+            '{"data": {"object": {}}}',
+        )
+
+        async def applied() -> bool:
+            return bool(
+                await own.owner_conn.fetchval(
+                    "SELECT count(*) FROM billing.inbox WHERE event_id = $1", envelope.id
+                )
+            )
+
+        await eventually(applied, within=30)
+        processed = await own.owner_conn.fetchval(
+            "SELECT processed_at FROM billing.stripe_events WHERE id = $1", stripe_event
+        )
+        assert processed is not None
+        assert own.processes.dead() == [], "the worker's consumers rode out the restart"
+
+
+def test_redis_out_of_reach_is_the_error_dramatiqs_consumers_restart_on(tmp_path: Path) -> None:
+    """Dramatiq's consumer thread restarts on its own connection error; Redis's raw errors,
+    raised while it handed delayed messages back, ended the thread and its queue's consumption."""
+    redis_proc, redis_url = start_redis(tmp_path)
+    redis_proc.terminate()
+    redis_proc.wait(timeout=10)
+    bus = Bus(redis_url, "alliance-unreachable")
+    try:
+        with pytest.raises(ConnectionClosed):
+            bus.broker.enqueue(Message("billing", "billing.events", (), {}, {}))
+        with pytest.raises(ConnectionClosed):
+            bus.broker.consume("billing.DQ")
+        with pytest.raises(ConnectionClosed):
+            next(bus.broker.consume("billing"))
+    finally:
+        bus.close()
