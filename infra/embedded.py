@@ -37,7 +37,8 @@ def valkey_binary() -> str:
 
 
 def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Valkey on a unix socket (no port to collide with), append-only so queues survive."""
+    """Valkey on a unix socket (no port to collide with), append-only so queues survive; what
+    fsync once a second may still lose is in docs/SCALING.md (Redis)."""
     root = data_dir / "redis"
     root.mkdir(parents=True, exist_ok=True)
     sock = root / "redis.sock"
@@ -55,6 +56,8 @@ def start_redis(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
             str(root),
             "--appendonly",
             "yes",
+            "--appendfsync",
+            "everysec",
             "--save",
             "",
             "--logfile",
