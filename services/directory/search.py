@@ -14,7 +14,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 from uuid import UUID
@@ -29,6 +29,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Subquery,
     Uuid,
     and_,
     bindparam,
@@ -420,40 +421,68 @@ def page(query: Query, after: Cursor | None, size: int) -> Statement:
     return _page(Shape.of(query, after)), values(query, after, size)
 
 
-@functools.lru_cache(maxsize=512)
-def _facet_table(shape: Shape) -> Select[tuple[str, int | None, int]]:
+def _lineage() -> Subquery:
+    """Each category's slug followed by its ancestors' slugs, nearest first: the facets a
+    listing of that category counts in (the tree is a small table)."""
+    up = select(
+        Category.id.label("id"),
+        Category.id.label("ancestor"),
+        literal_column("0", Integer).label("depth"),
+    ).cte("up", recursive=True)
+    up = up.union_all(
+        select(up.c.id, Category.parent_id, up.c.depth + 1)
+        .join(Category, Category.id == up.c.ancestor)
+        .where(Category.parent_id.is_not(None))
+    )
+    slugs = func.array_agg(aggregate_order_by(Category.slug, up.c.depth))
     return (
-        select(Resource.kind, Resource.category_id, func.count())
+        select(up.c.id, slugs.label("slugs"))
+        .join(Category, Category.id == up.c.ancestor)
+        .group_by(up.c.id)
+        .subquery("lineage")
+    )
+
+
+FacetRow = tuple[str, int | None, int, list[str] | None]
+"""A kind, a category (or None), how many listings have both, and the category's lineage."""
+
+
+@functools.lru_cache(maxsize=512)
+def _facet_table(shape: Shape) -> Select[FacetRow]:
+    counted = (
+        select(Resource.kind, Resource.category_id, func.count().label("listings"))
         .where(*conditions(shape, facets=True))
         .group_by(Resource.kind, Resource.category_id)
+        .subquery("counted")
+    )
+    lineage = _lineage()
+    return (
+        select(counted.c.kind, counted.c.category_id, counted.c.listings, lineage.c.slugs)
+        .select_from(counted)
+        .outerjoin(lineage, lineage.c.id == counted.c.category_id)
     )
 
 
 def facet_table(query: Query) -> Statement:
-    """Listings per (kind, category) for the search without its kind and category filters.
+    """Listings per (kind, category) for the search without its kind and category filters, with
+    each category's lineage, so that the facets need no look at the category tree.
 
     One scan gives both facets: each is this table with the other facet's filter applied.
     """
     return _facet_table(Shape.of(query)), values(query)
 
 
-def facets(
-    query: Query,
-    table: Iterable[tuple[str, int | None, int]],
-    parents: Mapping[int, int | None],
-    slugs: Mapping[int, str],
-) -> dict[str, dict[str, int]]:
+def facets(query: Query, table: Iterable[FacetRow]) -> dict[str, dict[str, int]]:
     """Counts per kind and per category (descendants included, as the category filter does),
     each without its own filter so that a client can show what choosing another would give."""
     kinds: dict[str, int] = {}
     categories: dict[str, int] = {}
-    for kind, category_id, count in table:
+    for kind, category_id, count, lineage in table:
         if query.category_ids is None or category_id in query.category_ids:
             kinds[kind] = kinds.get(kind, 0) + count
-        node = category_id if query.kind in (None, kind) else None
-        while node is not None:
-            categories[slugs[node]] = categories.get(slugs[node], 0) + count
-            node = parents.get(node)
+        if query.kind in (None, kind):
+            for slug in lineage or ():
+                categories[slug] = categories.get(slug, 0) + count
     return {"kind": kinds, "category": categories}
 
 

@@ -11,11 +11,10 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get
 from litestar.params import Parameter
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, repository, search
-from services.directory.models import Category, Resource
+from services.directory.models import Resource
 from services.directory.routes.common import Companions, shown
 from services.directory.schemas import Kind, ResourceOut
 from shared.auth import Principal
@@ -121,11 +120,7 @@ def _shown(row: search.PageRow, viewer: UUID | None) -> ResourceOut:
 
 
 async def _facets(session: AsyncSession, query: search.Query) -> dict[str, dict[str, int]]:
-    table = (await session.execute(*search.facet_table(query))).tuples().all()
-    tree = (await session.execute(select(Category.id, Category.parent_id, Category.slug))).all()
-    return search.facets(
-        query, table, parents={c.id: c.parent_id for c in tree}, slugs={c.id: c.slug for c in tree}
-    )
+    return search.facets(query, (await session.execute(*search.facet_table(query))).tuples().all())
 
 
 class SearchController(Controller):
