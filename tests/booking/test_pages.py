@@ -1,11 +1,15 @@
 """The booking page over plain HTTP (no browser needed): the thread's form posts with its CSRF
-token and mails the other business; the thread names the other business; a refund billing made
-shows on the page."""
+token and mails the other business; the answer form's note is sent only when given and kept when
+refused; the thread names the other business; a refund billing made shows on the page."""
 
 from __future__ import annotations
 
+from typing import get_args
+
 import httpx
 
+from services.booking.schemas import Note
+from services.web.pages.bookings import NOTE_LIMIT
 from shared.bus import Bus
 from shared.config import Settings
 from tests.billing.helpers import authorised, decide
@@ -46,6 +50,38 @@ async def test_thread_form_posts_with_its_token_only_and_mails_the_provider(
     assert "Is the back door open at 7?" in thread and "Forged" not in thread
     mail = await mail_to(stack.mail_dir, provider.email, f"about {title}")
     assert f"{stack.service_url('web')}{page_path}#thread" in mail_text(mail)
+
+
+def test_the_note_field_keeps_to_the_apis_limit() -> None:
+    assert get_args(Note)[1].max_length == NOTE_LIMIT
+
+
+async def test_answer_form_sends_a_note_only_when_given_and_keeps_a_refused_one(
+    front: httpx.AsyncClient, bus: Bus
+) -> None:
+    provider, customer = await business(front), await business(front)
+    title = unique("Blast chiller")
+    resource = await listed(front, bus, provider, customer, title=title, instant_book=False)
+    booking = await booked(front, customer, resource, **window(days_ahead(4), 10, 12))
+    page_path = f"/bookings/{booking['id']}"
+    async with signed_in(front, provider.email) as browser:
+        page = await browser.get(page_path)
+        assert "Note to the customer" in page.text and f'maxlength="{NOTE_LIMIT}"' in page.text
+        forged = {"_csrf_token": "forged", "message": "Forged"}
+        assert (await browser.post(f"{page_path}/decline", data=forged)).status_code == 403
+        too_long = "x" * (NOTE_LIMIT + 1)
+        answer = {"_csrf_token": csrf(page), "message": too_long}
+        refused = await browser.post(f"{page_path}/decline", data=answer)
+        assert refused.status_code == 400, refused.text
+        assert f">{too_long}</textarea>" in refused.text, "the note is kept to be shortened"
+        assert 'id="f-message-error"' in refused.text
+        blank = await browser.post(f"{page_path}/accept", data={**answer, "message": "  \n "})
+        assert blank.status_code == 303
+        late = await browser.post(f"{page_path}/decline", data={**answer, "message": "No."})
+        assert late.status_code == 409 and 'class="form-error"' in late.text, late.text
+    await status_becomes(front, customer, booking["id"], "confirmed")
+    thread = f"/api/booking/bookings/{booking['id']}/messages"
+    assert expect(await front.get(thread, headers=customer.headers), 200) == [], "no note joined"
 
 
 async def test_booking_page_shows_what_was_refunded(front: httpx.AsyncClient, bus: Bus) -> None:

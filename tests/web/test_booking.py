@@ -10,8 +10,11 @@ import httpx
 from playwright.async_api import expect
 
 from services.booking import timers
+from shared.config import Settings
 from shared.db import Database
-from tests.support import unique
+from tests.booking.helpers import window
+from tests.support import expect as answered
+from tests.support import mail_text, mail_to, unique
 from tests.web.conftest import (
     Contexts,
     Person,
@@ -165,3 +168,48 @@ async def test_provider_accepts_both_see_it_confirmed_talk_review_and_export_ica
     await expect(buyer.get_by_text("Thank you for your review.")).to_be_visible()
     await expect(buyer.get_by_text("Tools in great shape, easy pick-up.")).to_be_visible()
     await shot(buyer, "journey5-booking")
+
+
+async def test_provider_declines_with_a_note_the_customer_reads_in_the_thread_and_mail(
+    contexts: Contexts, front: httpx.AsyncClient, admin: Person, stack: Settings
+) -> None:
+    provider, customer = await businesses(front, "pressing", "tailor")
+    title = unique("Steam press")
+    press = await published(
+        front, provider, admin, kind="equipment", category="hand-tools", title=title,
+        price_amount=0, price_unit="day",
+    )  # fmt: skip
+    await bookable(front, customer, press["id"])
+    body = {"resource_id": press["id"], **window(next_weekday(FRIDAY), 9, 12)}
+    made = await front.post("/api/booking/bookings", json=body, headers=customer.headers)
+    booking = answered(made, 201)
+
+    seller = await sign_in(await contexts(), provider.email)
+    await seller.goto(f"/bookings/{booking['id']}")
+    note = seller.get_by_label("Note to the customer")
+    await expect(note).to_have_attribute("maxlength", "2000")
+    await note.fill("Sorry, the press is being serviced\nthat week.")
+    await seller.set_viewport_size({"width": 390, "height": 844})
+    await shot(seller, "booking-decline-note-phone")
+    width = await seller.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the note and its buttons fit a phone's width"
+    await seller.set_viewport_size({"width": 1280, "height": 900})
+    await shot(seller, "booking-decline-note")
+    async with seller.expect_event("dialog") as asked:
+        await seller.get_by_role("button", name="Decline").click()
+    assert (await asked.value).message.startswith("Decline this request?"), "its own question"
+    await expect(seller.get_by_text("Declined. The customer has been told.")).to_be_visible()
+    await expect(seller.locator("#booking-status")).to_have_text("declined")
+    await expect(seller.locator(".thread li.mine")).to_contain_text(
+        "Sorry, the press is being serviced that week."
+    )
+    await expect(seller.get_by_label("Note to the customer")).to_have_count(0)
+    await shot(seller, "booking-declined")
+
+    buyer = await sign_in(await contexts(), customer.email)
+    await buyer.goto(f"/bookings/{booking['id']}")
+    await expect(buyer.locator(".thread li")).to_contain_text(f"Business {provider.slug} · ")
+    await expect(buyer.locator(".thread li")).to_contain_text("being serviced that week.")
+    mail = await mail_to(stack.mail_dir, customer.email, f"Booking request declined: {title}")
+    quote = f"Business {provider.slug} wrote:\n\n> Sorry, the press is being serviced that week.\n"
+    assert quote in mail_text(mail)

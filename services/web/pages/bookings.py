@@ -20,6 +20,9 @@ DECISIONS = {
     "cancel": "Cancelled.",
 }
 BOOKING_FIELDS = {"start": "start", "end": "end", "units": "units", "quantity": "quantity"}
+NOTE_LIMIT = 2000
+"""The booking API's bound on a note given with a change (its schemas' `Note`), which the
+textarea keeps to so that people never type past it."""
 
 
 @post("/resources/{resource_id:uuid}/book")
@@ -85,7 +88,11 @@ async def _counterpart(ctx: Ctx, booking: dict[str, Any]) -> dict[str, Any] | No
     return next(iter(found), None)
 
 
-async def _booking_page(ctx: Ctx, booking_id: UUID, form: Form, status: int = 200) -> Template:
+async def _booking_page(
+    ctx: Ctx, booking_id: UUID, form: Form, status: int = 200, answer: Form | None = None
+) -> Template:
+    """`form` is the thread's or the review's; `answer` the accept, decline or cancel form's, so
+    a refused change shows its reason (and keeps its note) beside its own buttons."""
     viewer = ctx.require()
     booking = await ctx.get("booking", f"/bookings/{booking_id}")
     messages = await ctx.get("booking", f"/bookings/{booking_id}/messages")
@@ -106,6 +113,8 @@ async def _booking_page(ctx: Ctx, booking_id: UUID, form: Form, status: int = 20
         paid=ctx.request.query_params.get("payment"),
         zone=zone,
         form=form,
+        answer=answer or Form(),
+        note_limit=NOTE_LIMIT,
         status=status,
     )
 
@@ -153,13 +162,22 @@ async def review(ctx: Ctx, booking_id: UUID) -> Template | Redirect:
 
 
 @post("/bookings/{booking_id:uuid}/{decision:str}")
-async def decide(ctx: Ctx, booking_id: UUID, decision: str) -> Redirect:
+async def decide(ctx: Ctx, booking_id: UUID, decision: str) -> Template | Redirect:
+    """Accept, decline or cancel with an optional note, which joins the thread and is quoted in
+    the mail to the other business; a blank note sends none."""
     if decision not in DECISIONS:
         raise NotFoundException()
+    ctx.require()
     form = await ctx.form()
-    body = {"message": form.value("message").strip()}
-    path = f"/bookings/{booking_id}/{decision}"
-    await ctx.act("booking", path, DECISIONS[decision], json=body)
+    note = str(form.value("message")).strip()
+    try:
+        await ctx.post(
+            "booking", f"/bookings/{booking_id}/{decision}", {"message": note} if note else {}
+        )
+    except ApiError as exc:
+        form.fail(exc)
+        return await _booking_page(ctx, booking_id, Form(), exc.status, answer=form)
+    await ctx.flash(DECISIONS[decision])
     return see_other(f"/bookings/{booking_id}")
 
 

@@ -9,10 +9,12 @@ document.addEventListener("DOMContentLoaded", () => {
   if (problem) problem.focus();
 });
 
-// Destructive actions ask first; slow ones (uploads, payments) say they are working.
+// Destructive actions ask first (the form, or the one of its buttons that was pressed);
+// slow ones (uploads, payments) say they are working.
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  const question = form.getAttribute("data-confirm");
+  const pressed = event.submitter && event.submitter.getAttribute("data-confirm");
+  const question = pressed || form.getAttribute("data-confirm");
   if (question && !window.confirm(question)) {
     event.preventDefault();
     return;
