@@ -47,6 +47,7 @@ PUBLIC = {
     ("GET", "/api/directory/categories"): "the category tree",
     ("GET", "/api/directory/search"): "the marketplace search",
     ("GET", "/api/directory/partners/{slug}"): "a business's public page",
+    ("GET", "/api/directory/partners"): "businesses' public names, as on their pages",
     ("GET", "/api/directory/resources/{resource_id}"): "a published listing's page",
     ("GET", "/api/directory/photos/{photo_id}"): "a published listing's photos",
 }
@@ -54,12 +55,15 @@ PUBLIC = {
 
 HIDDEN = {
     "/api/billing/webhooks/stripe": "Stripe's webhooks, verified by signature",
-    "/api/booking/calendar/{token}": "an iCal feed, the unguessable token is the credential",
+    "/api/booking/calendar/{tenant_id}/{token}": "an iCal feed, the unguessable token is the"
+    " credential",
+    "/api/booking/calendar/{token}": "an iCal feed URL made before feeds named their tenant",
 }
 """Routes left out of the schemas, and why (health, metrics and the schemas themselves aside)."""
 
 OPEN_TO_OTHER_BUSINESSES = {
     ("GET", "/api/directory/partners/{slug}"): "B's public page",
+    ("GET", "/api/directory/partners"): "B's public name and page",
     ("GET", "/api/booking/resources/{resource_id}/availability"): "B's listing is public",
     ("POST", "/api/booking/resources/{resource_id}/quote"): "B's listing is public",
 }
@@ -96,6 +100,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 QUERIES = {
     ("GET", "/api/booking/resources/{resource_id}/availability"): {"from": SOON, "to": LATER},
     ("GET", "/api/directory/moderation/log"): {"target": "{resource}"},
+    ("GET", "/api/directory/partners"): {"tenant_id": "{tenant_id}"},
     ("GET", "/api/billing/statement"): {"from": SOON, "to": LATER},
     ("GET", "/api/billing/statement/csv"): {"from": SOON, "to": LATER},
 }
