@@ -89,18 +89,7 @@ class Database:
         try:
             async with self.sessions() as session, session.begin():
                 try:
-                    await session.execute(
-                        text(
-                            "SELECT set_config('app.tenant_id', :tenant, true),"
-                            " set_config('app.user_id', :user, true),"
-                            " set_config('app.staff', :staff, true)"
-                        ),
-                        {
-                            "tenant": str(tenant_id or ""),
-                            "user": str(user_id or ""),
-                            "staff": "on" if staff else "",
-                        },
-                    )
+                    await act_for(session, tenant_id, user_id, staff=staff)
                 except UNREACHABLE as exc:
                     raise DatabaseUnavailable from exc
                 yield session
@@ -115,3 +104,28 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+async def act_for(
+    session: AsyncSession,
+    tenant_id: UUID | None,
+    user_id: UUID | None = None,
+    *,
+    staff: bool = False,
+) -> None:
+    """The transaction's tenant, user and staff context, which the row-level security policies
+    read; called again mid-transaction by work that learns its tenant late (an event's provider,
+    a Stripe object's owner, a business just created). The one place that sets it, so a move to
+    `SET LOCAL` (Citus, docs/SCALING.md) changes one statement."""
+    await session.execute(
+        text(
+            "SELECT set_config('app.tenant_id', :tenant, true),"
+            " set_config('app.user_id', :user, true),"
+            " set_config('app.staff', :staff, true)"
+        ),
+        {
+            "tenant": str(tenant_id or ""),
+            "user": str(user_id or ""),
+            "staff": "on" if staff else "",
+        },
+    )

@@ -37,6 +37,7 @@ from services.accounts.mail import (
 from services.accounts.models import Tenant
 from shared.bus import Handlers
 from shared.config import get_settings
+from shared.db import act_for
 from shared.events import (
     BookingAwaitingAnswer,
     BookingCancelled,
@@ -78,7 +79,7 @@ async def notify(
     """Mail the notice to the recipient business's owners and admins, quoting the other
     business's note on the change if it gave one."""
     config, mailer = outlet()
-    await repository.act_as(session, recipient)
+    await act_for(session, recipient)
     business = await session.get(Tenant, recipient)
     if business is None:
         raise LookupError(f"booking news for unknown business {recipient}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, select, text, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import domain, tokens
@@ -18,6 +18,7 @@ from services.accounts.models import (
     User,
     outbox,
 )
+from shared.db import act_for
 from shared.events import (
     Event,
     MembershipChanged,
@@ -41,16 +42,6 @@ async def slug_taken(session: AsyncSession, slug: str) -> bool:
     return (await session.scalar(select(Tenant.id).where(Tenant.slug == slug))) is not None
 
 
-async def act_as(
-    session: AsyncSession, tenant_id: UUID | None, user_id: UUID | None = None
-) -> None:
-    """Switch the transaction's tenant (and user) context, e.g. right after creating a tenant."""
-    await session.execute(
-        text("SELECT set_config('app.tenant_id', :t, true), set_config('app.user_id', :u, true)"),
-        {"t": str(tenant_id or ""), "u": str(user_id or "")},
-    )
-
-
 def _business(event: type[TenantCreated] | type[TenantUpdated], tenant: Tenant) -> Event:
     return event(
         tenant_id=tenant.id,
@@ -66,7 +57,7 @@ async def create_tenant(session: AsyncSession, owner: User, tenant: Tenant) -> M
     """A new business with its creator as owner; tells the other services."""
     session.add(tenant)
     await session.flush()
-    await act_as(session, tenant.id, owner.id)
+    await act_for(session, tenant.id, owner.id)
     await publish(session, _business(TenantCreated, tenant), tenant.id)
     return await add_member(session, tenant.id, owner.id, "owner")
 

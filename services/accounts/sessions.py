@@ -16,7 +16,7 @@ from services.accounts.schemas import SessionOut
 from services.accounts.tokens import Signer
 from services.accounts.views import tenant_out, user_out
 from shared.auth import Unauthenticated
-from shared.db import Database
+from shared.db import Database, act_for
 from shared.errors import Problem
 
 
@@ -74,7 +74,7 @@ async def sign_in_as(
     session: AsyncSession, signer: Signer, user: User, slug: str | None
 ) -> SessionOut:
     """A new device session for `user`, acting for the business `slug` (or their first)."""
-    await repository.act_as(session, None, user.id)
+    await act_for(session, None, user.id)
     chosen = choose(await repository.memberships_of(session, user.id), slug)
     return await open_session(session, signer, user, chosen)
 
@@ -96,7 +96,7 @@ async def _rotate(
     if slug is None and token.tenant_id is not None:
         current = await session.get(Tenant, token.tenant_id)
         slug = current.slug if current else None
-    await repository.act_as(session, None, user.id)
+    await act_for(session, None, user.id)
     chosen = choose(await repository.memberships_of(session, user.id), slug)
     return await open_session(session, signer, user, chosen, family_id=token.family_id)
 

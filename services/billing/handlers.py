@@ -22,6 +22,7 @@ from services.billing import domain, repository, sync
 from services.billing.models import Payment, StripeEvent, Tenant
 from services.billing.stripe_gateway import gateway, missing
 from shared.bus import Handlers
+from shared.db import act_for
 from shared.events import (
     BookingAccepted,
     BookingCancelled,
@@ -56,7 +57,7 @@ async def open_checkout(session: AsyncSession, event: BookingRequested, _: datet
     booking = event.booking
     if booking.amount == 0:
         return
-    await repository.act_for(session, booking.provider_tenant_id)
+    await act_for(session, booking.provider_tenant_id)
     row = await repository.payment(session, booking.booking_id, lock=True)
     if row is not None:
         return
@@ -120,7 +121,7 @@ async def settle(session: AsyncSession, event: BookingChange, _: datetime) -> No
     booking = event.booking
     if booking.amount == 0:
         return
-    await repository.act_for(session, booking.provider_tenant_id)
+    await act_for(session, booking.provider_tenant_id)
     row = await repository.payment(session, booking.booking_id, lock=True)
     if row is None:
         raise LookupError(f"no payment for booking {booking.booking_id} yet")
@@ -152,13 +153,13 @@ def _booking_of(data: dict[str, Any]) -> tuple[UUID, UUID] | None:
 
 async def _payment_moved(session: AsyncSession, data: dict[str, Any]) -> None:
     if (found := _booking_of(data)) is not None:
-        await repository.act_for(session, found[1])
+        await act_for(session, found[1])
         await sync.payment(session, found[0])
 
 
 async def _charge_refunded(session: AsyncSession, data: dict[str, Any]) -> None:
     if (found := _booking_of(data)) is not None:
-        await repository.act_for(session, found[1])
+        await act_for(session, found[1])
         await sync.refunds(session, found[0])
 
 

@@ -32,13 +32,6 @@ from shared.events import (
 from shared.outbox import emit
 
 
-async def act_for(session: AsyncSession, tenant_id: UUID) -> None:
-    """Webhook work learns its tenant from Stripe's metadata, after the transaction began."""
-    await session.execute(
-        text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant_id)}
-    )
-
-
 async def payment(session: AsyncSession, booking_id: UUID, *, lock: bool = False) -> Payment | None:
     """The payment of a booking, as far as the transaction's tenant (and RLS) may see it."""
     query = select(Payment).where(Payment.booking_id == booking_id)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.billing import domain, repository
 from services.billing.models import Dispute, Payment, PayoutAccount
 from services.billing.stripe_gateway import field, gateway, metadata, missing
+from shared.db import act_for
 from shared.events import PayoutAccountUpdated, PlanChanged
 
 log = logging.getLogger("alliance.billing.sync")
@@ -162,7 +163,7 @@ async def dispute(session: AsyncSession, data: dict[str, Any]) -> None:
     booking_id = tags.get("booking_id")
     if booking_id is None:
         return
-    await repository.act_for(session, UUID(tags["tenant_id"]))
+    await act_for(session, UUID(tags["tenant_id"]))
     row = await repository.payment(session, UUID(booking_id))
     if row is None:
         raise LookupError(f"dispute on unknown booking {booking_id}")
@@ -193,7 +194,7 @@ async def account(session: AsyncSession, account_id: str) -> PayoutAccount | Non
     if tenant is None:
         return None
     fresh = await gateway().account(account_id)
-    await repository.act_for(session, tenant)
+    await act_for(session, tenant)
     row = await repository.payout_account(session, tenant, lock=True)
     if row is None or row.stripe_account_id != fresh.id:
         return None
@@ -251,7 +252,7 @@ async def subscription(session: AsyncSession, subscription_id: str) -> None:
     if not await repository.claim_stripe_id(session, sub.id, tenant_id):
         log.warning("subscription %s is another business's; %s not changed", sub.id, tenant_id)
         return
-    await repository.act_for(session, tenant_id)
+    await act_for(session, tenant_id)
     row = await repository.plan(session, tenant_id, lock=True)
     active = sub.status in ACTIVE_SUBSCRIPTION
     if row.stripe_subscription_id not in (None, sub.id) and not active:
@@ -286,7 +287,7 @@ async def invoice_paid(session: AsyncSession, data: dict[str, Any]) -> None:
     if tenant is None or amount <= 0:
         return
     tenant_id = UUID(tenant)
-    await repository.act_for(session, tenant_id)
+    await act_for(session, tenant_id)
     currency = str(data["currency"]).upper()
     await repository.post(
         session,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.booking import repository
 from services.booking.models import AllianceMember, Resource, Tenant
 from shared.bus import Handlers
+from shared.db import act_for
 from shared.errors import Conflict
 from shared.events import (
     AllianceMembershipChanged,
@@ -116,7 +117,7 @@ async def apply_payment(session: AsyncSession, event: PaymentEvent, occurred_at:
     authorisation arriving after the hold expired) is logged and dropped: billing learns of the
     expiry from booking's own event and releases the money."""
     payment = event.payment
-    await repository.act_for(session, payment.provider_tenant_id)
+    await act_for(session, payment.provider_tenant_id)
     booking = await repository.party_booking(session, payment.booking_id, lock=True)
     if booking is None:
         raise LookupError(f"payment for unknown booking {payment.booking_id}")

@@ -70,13 +70,6 @@ class SlotTaken(Conflict):
         super().__init__("slot-taken", "Not enough units are free in that window any more.")
 
 
-async def act_for(session: AsyncSession, tenant_id: UUID) -> None:
-    """Event handlers act for the provider named in the event, whoever the envelope names."""
-    await session.execute(
-        text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant_id)}
-    )
-
-
 # Projection -------------------------------------------------------------------------------------
 
 
