@@ -48,6 +48,10 @@ async def test_receipt_statement_and_admin_views_after_a_partial_refund(
     assert [line["formatted"] for line in receipt["lines"]] == ["€50.00", "-€25.00"]
     assert receipt["title"] == "Kitchen, evenings"
     assert receipt["lines"][0]["label"].startswith("Kitchen, evenings (")
+    printable = await front.get(f"{receipt_url}.html", headers=customer.headers)
+    assert printable.status_code == 200
+    assert printable.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Kitchen, evenings" in printable.text
     document = await front.get(receipt["document_url"], headers=customer.headers)
     assert document.status_code == 200 and "attachment" in document.headers["content-disposition"]
     assert receipt["provider"]["name"] in document.text and "€25.00" in document.text
@@ -73,7 +77,7 @@ async def test_receipt_statement_and_admin_views_after_a_partial_refund(
         ("refund", -2250, "Kitchen, evenings"),
     ]
     csv = await front.get(f"{API}/statement/csv", params=period(), headers=provider.headers)
-    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.headers["content-type"] == "text/csv; charset=utf-8"
     rows = csv.text.strip().splitlines()
     assert rows[0] == "date,kind,booking_id,title,currency,gross,fee,net"
     assert rows[1].endswith(f'capture,{booking["id"]},"Kitchen, evenings",EUR,50.00,5.00,45.00')

@@ -135,7 +135,7 @@ async def test_private_calendar_feeds_by_token_and_revocable(
 
     everything = await front.get(path(tenant_feed))
     assert everything.status_code == 200
-    assert everything.headers["content-type"].startswith("text/calendar")
+    assert everything.headers["content-type"] == "text/calendar; charset=utf-8"
     text = everything.text
     assert text.count("BEGIN:VEVENT") == 2 and "\r\n" in text
     assert "SUMMARY:Oven\\; big\\, hot (customer)" in text

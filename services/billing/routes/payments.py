@@ -130,7 +130,7 @@ class PaymentController(Controller):
         receipt = await self._receipt(booking_id, db, principal, settings)
         return Response(
             documents.receipt_html(receipt),
-            media_type="text/html; charset=utf-8",
+            media_type="text/html",
             headers={
                 "content-disposition": f'attachment; filename="receipt-{receipt.number}.html"'
             },

@@ -93,7 +93,7 @@ class StatementController(Controller):
         body = await build_statement(db, principal, settings, start, end)
         return Response(
             documents.statement_csv(body.lines),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={
                 "content-disposition": f'attachment; filename="statement-{start:%Y%m%d}-'
                 f'{end:%Y%m%d}.csv"'

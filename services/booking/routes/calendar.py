@@ -117,7 +117,7 @@ async def _feed(db: Database, tenant_id: UUID | None, token: str) -> Response[st
         rows = await session.scalars(repository.calendar_query(found.tenant_id, found.resource_id))
         events = [calendar_event(b, found.tenant_id) for b in rows]
     body = calendar("Alliance bookings", events, datetime.now(UTC))
-    return Response(body, media_type="text/calendar; charset=utf-8")
+    return Response(body, media_type="text/calendar")
 
 
 def calendar_event(booking: Booking, tenant_id: UUID) -> CalendarEvent:

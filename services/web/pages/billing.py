@@ -94,6 +94,6 @@ async def earnings_csv(ctx: Ctx) -> Response[str]:
     answer = await ctx.send("GET", "billing", "/statement/csv", params=params)
     return Response(
         answer.text,
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={"content-disposition": answer.headers.get("content-disposition", "attachment")},
     )
