@@ -5,6 +5,7 @@ Both keep their data under the data directory, so stopping and starting the stac
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import subprocess
@@ -28,6 +29,13 @@ def start_postgres(data_dir: Path) -> tuple[Any, str]:
     base, _, query = uri.partition("?")
     url = f"{base.rsplit('/', 1)[0]}/{DATABASE_NAME}?{query}"
     return server, url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+def stop_postgres(server: Any) -> None:
+    """Stop the embedded server now, not at interpreter exit: the library's own atexit cleanup
+    (registered for good in its "stop" mode) would log once logging's streams are closed."""
+    server.cleanup()
+    atexit.unregister(server._cleanup)
 
 
 def valkey_binary() -> str:
@@ -90,7 +98,7 @@ class EmbeddedServers:
             except subprocess.TimeoutExpired:
                 self.redis.kill()
         if self.postgres is not None:
-            self.postgres.cleanup()
+            stop_postgres(self.postgres)
             self.postgres = None
 
 

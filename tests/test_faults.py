@@ -32,7 +32,7 @@ import redis
 import stripe
 
 from infra.bootstrap import connect_admin, migrate
-from infra.embedded import start_postgres, start_redis
+from infra.embedded import start_postgres, start_redis, stop_postgres
 from infra.runner import HTTP_PROCESSES, Processes, ready_urls
 from services.billing.stripe_gateway import metadata
 from shared.bus import Bus
@@ -175,7 +175,7 @@ async def faulty(tmp_path: Path) -> AsyncIterator[FaultyStack]:
         if stack.valkey.poll() is None:
             stack.valkey.terminate()
             stack.valkey.wait(timeout=10)
-        postgres.cleanup()
+        stop_postgres(postgres)
         shutil.rmtree(pg_root, ignore_errors=True)
 
 
