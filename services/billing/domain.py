@@ -71,6 +71,14 @@ def check_due(status: str, checked_at: datetime, now: datetime, every: timedelta
     return status == AWAITING_PAYMENT and checked_at <= now - every
 
 
+def upgrade_check_due(
+    checkout_session_id: str | None, checked_at: datetime, now: datetime, every: timedelta
+) -> bool:
+    """Whether to ask Stripe about a Pro upgrade's checkout now, in case its webhooks never come:
+    only while one is open, and only once `every` has passed since it opened or we last asked."""
+    return checkout_session_id is not None and checked_at <= now - every
+
+
 PAYOUT_ACCOUNT_MISSING = "payout-account-missing"
 """Problem type of a payment whose destination, the provider's Stripe account, Stripe no longer
 has; the same type the provider gets for their payout account."""

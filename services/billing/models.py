@@ -76,6 +76,13 @@ class Plan(BillingBase):
     """The tenant's SaaS plan; no row means Free. `version` grows with every change we ask for."""
 
     __tablename__ = "plans"
+    __table_args__ = (
+        Index(
+            "ix_plans_checkout_checked",
+            "checked_at",
+            postgresql_where=text("checkout_session_id IS NOT NULL"),
+        ),
+    )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     plan: Mapped[str] = mapped_column(String(10), default="free")
@@ -86,6 +93,11 @@ class Plan(BillingBase):
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     checkout_url: Mapped[str | None] = mapped_column(Text)
+    checkout_session_id: Mapped[str | None] = mapped_column(String(100))
+    """The upgrade's Checkout Session while it is open: if its webhooks never come, billing asks
+    Stripe about it (services/billing/timers.py)."""
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    """When billing last asked Stripe about the open checkout unprompted, or opened it."""
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

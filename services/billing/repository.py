@@ -116,6 +116,15 @@ async def plan(session: AsyncSession, tenant_id: UUID, *, lock: bool = False) ->
     return found
 
 
+async def plan_to_check(session: AsyncSession, tenant_id: UUID) -> Plan | None:
+    """The plan, locked for a check of its upgrade against Stripe; None while someone else holds
+    it (a webhook being applied, an upgrade asked for, another worker's sweep)."""
+    found: Plan | None = await session.scalar(
+        select(Plan).where(Plan.tenant_id == tenant_id).with_for_update(skip_locked=True)
+    )
+    return found
+
+
 async def tenant_names(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, Tenant]:
     rows = await session.scalars(select(Tenant).where(Tenant.tenant_id.in_(ids)))
     return {row.tenant_id: row for row in rows}

@@ -8,6 +8,7 @@ use the same functions to release or settle money.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -16,7 +17,7 @@ import stripe
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.billing import domain, repository
-from services.billing.models import Dispute, Payment, PayoutAccount
+from services.billing.models import Dispute, Payment, PayoutAccount, Plan
 from services.billing.stripe_gateway import field, gateway, metadata, missing
 from shared.db import act_for
 from shared.events import PayoutAccountUpdated, PlanChanged
@@ -27,6 +28,21 @@ ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+async def heard(session: AsyncSession, ask: Awaitable[None], about: dict[str, str]) -> bool:
+    """Run `ask`, a look at Stripe and what follows from it, in a savepoint: a Stripe error undoes
+    its part alone and is logged, and the caller's transaction goes on (its row is noted as checked,
+    its other work kept); False then."""
+    try:
+        async with session.begin_nested():
+            await ask
+    except stripe.StripeError as exc:
+        log.warning(
+            "Stripe not heard; trying again later", extra={"fields": about | {"error": repr(exc)}}
+        )
+        return False
+    return True
 
 
 # Payments ---------------------------------------------------------------------------------------
@@ -262,7 +278,8 @@ async def subscription(session: AsyncSession, subscription_id: str) -> None:
     row.cancel_at_period_end = bool(sub.cancel_at_period_end)
     period_end = field(sub, "current_period_end")
     row.current_period_end = datetime.fromtimestamp(period_end, UTC) if period_end else None
-    row.checkout_url = None
+    if active:  # the upgrade is done; an ended subscription leaves a newer checkout open
+        row.checkout_url = row.checkout_session_id = None
     row.updated_at = _now()
     wanted = domain.PRO if active else domain.FREE
     if wanted != row.plan:
@@ -277,6 +294,25 @@ async def subscription(session: AsyncSession, subscription_id: str) -> None:
             ),
             tenant_id,
         )
+
+
+async def upgrade_checkout(session: AsyncSession, row: Plan) -> None:
+    """What a webhook would have said of the plan's open upgrade checkout, asked of Stripe: paid,
+    its subscription is applied as `subscription` applies it (so the webhook, when it comes,
+    changes nothing); expired, or unknown to Stripe, it is forgotten; open, it stays."""
+    if row.checkout_session_id is None:
+        return
+    try:
+        checkout = await gateway().session(row.checkout_session_id)
+    except stripe.StripeError as exc:
+        if not missing(exc):
+            raise
+    else:
+        if checkout.status == "open":
+            return
+        if checkout.status == "complete" and isinstance(checkout.subscription, str):
+            await subscription(session, checkout.subscription)
+    row.checkout_url = row.checkout_session_id = None
 
 
 async def invoice_paid(session: AsyncSession, data: dict[str, Any]) -> None:

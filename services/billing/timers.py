@@ -1,23 +1,23 @@
-"""Reconciliation: unpaid checkouts are checked against Stripe, in case its webhooks never come.
+"""Reconciliation: open checkouts are checked against Stripe, in case its webhooks never come.
 
-Billing learns that a customer paid from Stripe's webhooks, which Stripe retries for days but may
-never deliver; the booking's hold would then lapse and the authorisation be let go although the
-customer paid. The worker runs `sweep` every few seconds (infra/worker.py): each payment still
-awaiting payment `check_after` after its checkout, or after its last check, is brought up to date
-through the same sync functions the webhooks use, so a webhook that comes later changes nothing.
+Billing learns that a customer paid, or a business paid for Pro, from Stripe's webhooks, which
+Stripe retries for days but may never deliver; the booking's hold would then lapse and the
+authorisation be let go although the customer paid, and the business would stay on Free. The
+worker runs `sweep` every few seconds (infra/worker.py): each payment still awaiting payment, and
+each plan whose upgrade checkout is still open, `check_after` after its checkout or its last check,
+is brought up to date through the same sync functions the webhooks use, so a webhook that comes
+later changes nothing.
 
-Several workers may sweep at once: each payment is taken under a row lock that others skip, and
+Several workers may sweep at once: each row is taken under a row lock that others skip, and
 re-read, so one worker checks it and the others move on. Billing has no delayed messages
 (TIMERS is empty); the sweep is its only timed work.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-import stripe
 from sqlalchemy import text
 
 from services.billing import domain, repository, sync
@@ -25,9 +25,9 @@ from services.billing.config import billing_settings
 from shared.bus import Timers
 from shared.db import Database
 
-log = logging.getLogger("alliance.billing.timers")
 SWEEP_BATCH = 100
-"""Payments checked per run at most, the longest unchecked first; the rest wait a few seconds."""
+"""Payments, and plans, checked per run at most, the longest unchecked first; the rest wait a few
+seconds."""
 TIMERS: Timers = {}
 
 
@@ -43,14 +43,7 @@ async def check_payment(db: Database, tenant_id: UUID, booking_id: UUID, every: 
         if row is None or not domain.check_due(row.status, row.checked_at, now, every):
             return False
         row.checked_at = now
-        try:
-            async with session.begin_nested():
-                await sync.check(session, row)
-        except stripe.StripeError as exc:
-            log.warning(
-                "payment not checked; trying again later",
-                extra={"fields": {"booking_id": str(booking_id), "error": repr(exc)}},
-            )
+        await sync.heard(session, sync.check(session, row), {"booking_id": str(booking_id)})
     return True
 
 
@@ -70,8 +63,38 @@ async def check_due_payments(db: Database, every: timedelta, limit: int) -> list
     ]
 
 
+async def check_plan(db: Database, tenant_id: UUID, every: timedelta) -> bool:
+    """Ask Stripe about one plan's open upgrade checkout if nobody else is and it is still due;
+    True if checked. As with payments, a Stripe error notes it as checked all the same."""
+    async with db.transaction(tenant_id=tenant_id) as session:
+        row = await repository.plan_to_check(session, tenant_id)
+        now = datetime.now(UTC)
+        if row is None or not domain.upgrade_check_due(
+            row.checkout_session_id, row.checked_at, now, every
+        ):
+            return False
+        row.checked_at = now
+        await sync.heard(
+            session, sync.upgrade_checkout(session, row), {"tenant_id": str(tenant_id)}
+        )
+    return True
+
+
+async def check_due_plans(db: Database, every: timedelta, limit: int) -> list[UUID]:
+    """Check up to `limit` plans whose upgrade is due a check; returns the tenants this call did."""
+    async with db.transaction() as session:
+        due = await session.scalars(
+            text("SELECT tenant_id FROM billing.plans_to_check(:before, :max)"),
+            {"before": datetime.now(UTC) - every, "max": limit},
+        )
+        tenants = list(due)
+    return [tenant for tenant in tenants if await check_plan(db, tenant, every)]
+
+
 async def sweep(db: Database) -> int:
-    return len(await check_due_payments(db, billing_settings().check_after, SWEEP_BATCH))
+    every = billing_settings().check_after
+    payments = await check_due_payments(db, every, SWEEP_BATCH)
+    return len(payments) + len(await check_due_plans(db, every, SWEEP_BATCH))
 
 
 SWEEP = sweep

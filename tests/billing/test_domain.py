@@ -43,6 +43,13 @@ def test_only_unpaid_checkouts_are_checked_and_each_once_per_period() -> None:
         assert not domain.check_due(settled_elsewhere, now - 10 * every, now, every)
 
 
+def test_only_open_upgrade_checkouts_are_checked_and_each_once_per_period() -> None:
+    now, every = datetime(2026, 11, 24, 12, tzinfo=UTC), timedelta(minutes=2)
+    assert domain.upgrade_check_due("cs_open", now - every, now, every)
+    assert not domain.upgrade_check_due("cs_open", now - every / 2, now, every)
+    assert not domain.upgrade_check_due(None, now - 10 * every, now, every)
+
+
 def test_refund_follows_the_policy_only_when_booking_knew_it_was_paid() -> None:
     assert domain.refund_due("confirmed", 2500, captured=5000, refunded=0) == 2500
     assert domain.refund_due("confirmed", 0, captured=5000, refunded=0) == 0

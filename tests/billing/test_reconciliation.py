@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from services.billing.stripe_gateway import gateway
-from services.billing.timers import check_due_payments
+from services.billing.timers import check_due_payments, check_due_plans
 from shared.bus import Bus
 from shared.config import Settings, get_settings
 from shared.db import Database
@@ -61,6 +61,33 @@ async def time_passes(owner_conn: asyncpg.Connection, booking: dict[str, Any]) -
     )
 
 
+async def late_webhooks(
+    stripe_api: httpx.AsyncClient, owner_conn: asyncpg.Connection, about: dict[str, str]
+) -> None:
+    """The withheld webhooks come after all, late: one of each type about its object (type →
+    object id) is delivered again, and billing has applied them when this returns."""
+    late = [
+        event
+        for kind, object_id in about.items()
+        for event in expect(await stripe_api.get("/v1/events", params={"type": kind}), 200)["data"]
+        if event["data"]["object"]["id"] == object_id
+    ]
+    assert len(late) == len(about)
+    for event in late:
+        resent = expect(await stripe_api.post(f"/_sim/events/{event['id']}/resend"), 200)
+        assert [d["status_code"] for d in resent["deliveries"]] == [200]
+
+    async def applied() -> bool:
+        done = await owner_conn.fetchval(
+            "SELECT count(*) FROM billing.stripe_events"
+            " WHERE id = ANY($1::text[]) AND processed_at IS NOT NULL",
+            [event["id"] for event in late],
+        )
+        return bool(done == len(late))
+
+    await eventually(applied)
+
+
 async def test_a_paid_checkout_whose_webhooks_never_came_is_authorised_by_the_sweep(
     front: httpx.AsyncClient,
     bus: Bus,
@@ -80,26 +107,14 @@ async def test_a_paid_checkout_whose_webhooks_never_came_is_authorised_by_the_sw
         "SELECT checkout_session_id FROM billing.payments WHERE booking_id = $1",
         UUID(booking["id"]),
     )
-    late = [
-        event
-        for kind in ("checkout.session.completed", "payment_intent.amount_capturable_updated")
-        for event in expect(await stripe_api.get("/v1/events", params={"type": kind}), 200)["data"]
-        if event["data"]["object"]["id"] in (session, authorized["payment_intent_id"])
-    ]
-    assert len(late) == 2
-    for event in late:  # the webhooks come after all, late: they change nothing
-        resent = expect(await stripe_api.post(f"/_sim/events/{event['id']}/resend"), 200)
-        assert [d["status_code"] for d in resent["deliveries"]] == [200]
-
-    async def applied() -> bool:
-        done = await owner_conn.fetchval(
-            "SELECT count(*) FROM billing.stripe_events"
-            " WHERE id = ANY($1::text[]) AND processed_at IS NOT NULL",
-            [event["id"] for event in late],
-        )
-        return bool(done == len(late))
-
-    await eventually(applied)
+    await late_webhooks(
+        stripe_api,
+        owner_conn,
+        {
+            "checkout.session.completed": session,
+            "payment_intent.amount_capturable_updated": authorized["payment_intent_id"],
+        },
+    )
     assert (await payment(front, customer, booking["id"]))["status"] == "authorized"
     assert await emitted(owner_conn, "payment.authorized.v1", booking["id"]) == 1
 
@@ -209,3 +224,132 @@ async def test_an_open_checkout_whose_account_stripe_lost_is_closed_by_the_sweep
     )
     closed = expect(await stripe_api.get(f"/v1/checkout/sessions/{session}"), 200)
     assert closed["status"] == "expired"
+
+
+PLAN_NEWS = "checkout.session.*,customer.subscription.*"
+"""Every webhook that could tell billing a business paid for Pro."""
+
+
+async def plan_row(owner_conn: asyncpg.Connection, business: Business) -> asyncpg.Record:
+    row: asyncpg.Record = await owner_conn.fetchrow(
+        "SELECT plan, stripe_subscription_id, checkout_session_id, checkout_url"
+        " FROM billing.plans WHERE tenant_id = $1",
+        business.tenant_id,
+    )
+    return row
+
+
+async def plan_changes(owner_conn: asyncpg.Connection, business: Business) -> list[str]:
+    rows = await owner_conn.fetch(
+        "SELECT envelope->'payload'->>'plan' AS plan FROM billing.outbox"
+        " WHERE type = 'plan.changed.v1' AND tenant_id = $1 ORDER BY seq",
+        business.tenant_id,
+    )
+    return [row["plan"] for row in rows]
+
+
+async def upgrade(front: httpx.AsyncClient, business: Business) -> dict[str, Any]:
+    result: dict[str, Any] = expect(
+        await front.post(f"{API}/plan", json={"plan": "pro"}, headers=business.headers), 200
+    )
+    return result
+
+
+async def plan_time_passes(owner_conn: asyncpg.Connection, business: Business) -> None:
+    """The upgrade's checkout opened an hour ago: the sweep's check is due."""
+    await owner_conn.execute(
+        "UPDATE billing.plans SET checked_at = now() - interval '1 hour' WHERE tenant_id = $1",
+        business.tenant_id,
+    )
+
+
+async def test_a_paid_upgrade_whose_webhooks_never_came_is_applied_by_the_sweep(
+    front: httpx.AsyncClient, stripe_api: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    provider = await business(front)
+    async with withholding(stripe_api, PLAN_NEWS):
+        opened = await upgrade(front, provider)
+        assert (await upgrade(front, provider))["checkout_url"] == opened["checkout_url"], (
+            "one open checkout at a time: asking again leads to the same one"
+        )
+        assert (await pay(opened["checkout_url"])).status_code == 303
+        unheard = await plan_row(owner_conn, provider)
+        assert unheard["plan"] == "free", "no webhook, no check due yet"
+        session = unheard["checkout_session_id"]
+        await plan_time_passes(owner_conn, provider)
+
+        async def upgraded() -> asyncpg.Record | None:
+            row = await plan_row(owner_conn, provider)
+            return row if row["plan"] == "pro" else None
+
+        pro = await eventually(upgraded)
+    assert pro["checkout_session_id"] is None and pro["checkout_url"] is None
+    assert await plan_changes(owner_conn, provider) == ["pro"]
+
+    await late_webhooks(
+        stripe_api,
+        owner_conn,
+        {
+            "checkout.session.completed": session,
+            "customer.subscription.created": pro["stripe_subscription_id"],
+        },
+    )
+    assert await plan_row(owner_conn, provider) == pro
+    assert await plan_changes(owner_conn, provider) == ["pro"]
+    plan = expect(await front.get(f"{API}/plan", headers=provider.headers), 200)
+    assert plan["plan"] == "pro" and plan["subscription_status"] == "active"
+
+
+async def test_an_upgrade_checkout_left_to_expire_is_forgotten_and_a_new_one_opens(
+    front: httpx.AsyncClient, stripe_api: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    provider = await business(front)
+    opened = await upgrade(front, provider)
+    session = (await plan_row(owner_conn, provider))["checkout_session_id"]
+    expect(await stripe_api.post(f"/v1/checkout/sessions/{session}/expire"), 200)
+    await plan_time_passes(owner_conn, provider)
+
+    async def forgotten() -> bool:
+        return (await plan_row(owner_conn, provider))["checkout_session_id"] is None
+
+    await eventually(forgotten)
+    plan = expect(await front.get(f"{API}/plan", headers=provider.headers), 200)
+    assert plan["plan"] == "free" and plan["checkout_url"] is None
+    again = await upgrade(front, provider)
+    assert again["checkout_url"] not in (None, opened["checkout_url"])
+    assert await plan_changes(owner_conn, provider) == []
+
+
+@pytest.mark.usefixtures("billing_in_process")
+async def test_sweeps_running_at_once_check_each_upgrade_once(
+    front: httpx.AsyncClient,
+    stripe_api: httpx.AsyncClient,
+    app_db: Database,
+    owner_conn: asyncpg.Connection,
+) -> None:
+    """Two workers' sweeps over the same due plans: each is checked by one of them, a paid
+    upgrade is announced once, and a checkout Stripe does not know is forgotten without holding
+    up the others."""
+    paying = [await business(front) for _ in range(3)]
+    unknown = await business(front)
+    await upgrade(front, unknown)
+    await owner_conn.execute(
+        "UPDATE billing.plans SET checkout_session_id = $2 WHERE tenant_id = $1",
+        unknown.tenant_id,
+        "cs_unknown_to_stripe",
+    )
+    async with withholding(stripe_api, PLAN_NEWS):
+        for provider in paying:
+            assert (await pay((await upgrade(front, provider))["checkout_url"])).status_code == 303
+        # Due at once for these sweeps; not yet for the stack's worker (every two minutes).
+        checks = await asyncio.gather(
+            *(check_due_plans(app_db, every=timedelta(0), limit=1000) for _ in range(2))
+        )
+    mine = [provider.tenant_id for provider in [*paying, unknown]]
+    checked = [tenant for done in checks for tenant in done if tenant in mine]
+    assert sorted(checked) == sorted(mine), "each plan checked once, by one sweep"
+    for provider in paying:
+        assert (await plan_row(owner_conn, provider))["plan"] == "pro"
+        assert await plan_changes(owner_conn, provider) == ["pro"]
+    forgotten = await plan_row(owner_conn, unknown)
+    assert forgotten["plan"] == "free" and forgotten["checkout_session_id"] is None

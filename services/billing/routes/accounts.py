@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 import stripe
@@ -134,9 +135,16 @@ class PlanController(Controller):
 
     @get("")
     async def plan(self, db: Database, principal: Principal, settings: Settings) -> PlanOut:
+        """The plan; while an upgrade's checkout is open, fresh from Stripe, so a business back
+        from paying sees Pro even if the webhooks are late (or Stripe's state is read later)."""
         tenant = member(principal)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
-            return plan_out(await repository.plan(session, tenant), settings)
+            row = await repository.plan(session, tenant, lock=True)
+            if row.checkout_session_id is not None:
+                await sync.heard(
+                    session, sync.upgrade_checkout(session, row), {"tenant_id": str(tenant)}
+                )
+            return plan_out(row, settings)
 
     @post("", status_code=200)
     async def change(
@@ -149,13 +157,9 @@ class PlanController(Controller):
             row = await repository.plan(session, tenant, lock=True)
             subscribed = row.plan == domain.PRO and row.stripe_subscription_id is not None
             if data.plan == domain.PRO and not subscribed:
-                row.version += 1
-                if row.stripe_customer_id is None:
-                    names = await repository.tenant_names(session, [tenant])
-                    name = names[tenant].name if tenant in names else str(tenant)
-                    row.stripe_customer_id = await gateway().customer(tenant, name)
-                checkout = await gateway().subscribe(tenant, row.stripe_customer_id, row.version)
-                row.checkout_url = checkout.url
+                await sync.upgrade_checkout(session, row)  # one open checkout at a time
+                if row.checkout_session_id is None and row.plan != domain.PRO:
+                    await self._open_checkout(session, row)
             elif subscribed and row.stripe_subscription_id is not None:
                 ending = data.plan == domain.FREE
                 if ending != row.cancel_at_period_end:
@@ -165,3 +169,16 @@ class PlanController(Controller):
                     )
                     row.cancel_at_period_end = ending
             return plan_out(row, settings)
+
+    @staticmethod
+    async def _open_checkout(session: AsyncSession, row: Plan) -> None:
+        """A Checkout Session for Pro, remembered so the sweep can ask Stripe about it should its
+        webhooks never come."""
+        row.version += 1
+        if row.stripe_customer_id is None:
+            names = await repository.tenant_names(session, [row.tenant_id])
+            name = names[row.tenant_id].name if row.tenant_id in names else str(row.tenant_id)
+            row.stripe_customer_id = await gateway().customer(row.tenant_id, name)
+        checkout = await gateway().subscribe(row.tenant_id, row.stripe_customer_id, row.version)
+        row.checkout_session_id, row.checkout_url = checkout.id, checkout.url
+        row.checked_at = datetime.now(UTC)
