@@ -9,7 +9,7 @@ from typing import get_args
 import httpx
 
 from services.booking.schemas import Note
-from services.web.pages.bookings import NOTE_LIMIT
+from services.web.pages.browse import NOTE_LIMIT
 from shared.bus import Bus
 from shared.config import Settings
 from tests.billing.helpers import authorised, decide

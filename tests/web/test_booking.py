@@ -10,6 +10,7 @@ import httpx
 from playwright.async_api import expect
 
 from services.booking import timers
+from services.web.pages.browse import NOTE_LIMIT
 from shared.config import Settings
 from shared.db import Database
 from tests.booking.helpers import window
@@ -86,7 +87,9 @@ async def test_customer_finds_books_and_pays_a_friday_evening_kitchen(
     await page.locator("#f-day").fill(friday)
     await page.locator("#f-start").fill("18:00")
     await page.locator("#f-end").fill("20:00")
-    await page.get_by_label("Message to the business").fill("Two batches of soup.")
+    message = page.get_by_label("Message to the business")
+    await expect(message).to_have_attribute("maxlength", str(NOTE_LIMIT))
+    await message.fill("Two batches of soup.")
     await page.get_by_role("button", name="Request to book").click()
     await expect(page.locator("#booking-status")).to_have_text("pending payment")
     await expect(page.get_by_text("€50.00").first).to_be_visible()
@@ -190,7 +193,7 @@ async def test_provider_declines_with_a_note_the_customer_reads_in_the_thread_an
     seller = await sign_in(await contexts(), provider.email)
     await seller.goto(f"/bookings/{booking['id']}")
     note = seller.get_by_label("Note to the customer")
-    await expect(note).to_have_attribute("maxlength", "2000")
+    await expect(note).to_have_attribute("maxlength", str(NOTE_LIMIT))
     await note.fill("Sorry, the press is being serviced\nthat week.")
     await seller.set_viewport_size({"width": 390, "height": 844})
     await shot(seller, "booking-decline-note-phone")

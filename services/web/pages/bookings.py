@@ -11,7 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
-from services.web.pages.browse import local_window, resource_page
+from services.web.pages.browse import NOTE_LIMIT, local_window, resource_page
 from services.web.pages.common import Ctx, Form, see_other
 
 DECISIONS = {
@@ -20,9 +20,6 @@ DECISIONS = {
     "cancel": "Cancelled.",
 }
 BOOKING_FIELDS = {"start": "start", "end": "end", "units": "units", "quantity": "quantity"}
-NOTE_LIMIT = 2000
-"""The booking API's bound on a note given with a change (its schemas' `Note`), which the
-textarea keeps to so that people never type past it."""
 
 
 @post("/resources/{resource_id:uuid}/book")

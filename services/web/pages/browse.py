@@ -19,6 +19,9 @@ from services.web.places import PLACES, locate
 DEFAULT_ZONE = "Europe/Paris"
 """Where visitors' searches are read when we do not know their business's zone."""
 AHEAD = timedelta(days=7)
+NOTE_LIMIT = 2000
+"""The booking API's bound on a booking's message and a change's note (its schemas' `Note`),
+which the textareas keep to so that people never type past it."""
 SEARCH_FIELDS = ("q", "kind", "category", "near", "lat", "lon", "radius_km", "day", "from", "to",
                  "sort", "free", "instant", "alliance_only")  # fmt: skip
 
@@ -121,6 +124,7 @@ async def resource_page(ctx: Ctx, resource_id: UUID, form: Form, status: int = 2
         form=form,
         days=DAYS,
         kinds=KINDS,
+        note_limit=NOTE_LIMIT,
         viewer_zone=viewer.timezone if viewer else None,
         status=status,
     )
