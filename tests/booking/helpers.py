@@ -103,8 +103,10 @@ def paris(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=PARIS).astimezone(UTC)
 
 
-def days_ahead(days: int) -> date:
-    return datetime.now(PARIS).date() + timedelta(days=days)
+def days_ahead(days: int, now: datetime | None = None) -> date:
+    """The day `days` after today in Paris, the test resources' zone (whatever the machine's);
+    `now` shifts the clock for tests/test_any_hour.py."""
+    return (now or datetime.now(UTC)).astimezone(PARIS).date() + timedelta(days=days)
 
 
 def window(day: date, start_hour: int, end_hour: int, **extra: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from services.accounts.staff import add_staff
 from shared.config import Settings
 from shared.db import Database
+from tests.booking.helpers import days_ahead
 from tests.directory.conftest import business as directory_business
 from tests.support import connect_payouts, eventually, expect, unique
 
@@ -186,9 +187,10 @@ async def bookable(front: httpx.AsyncClient, customer: Person, resource_id: str)
     await eventually(known)
 
 
-def next_weekday(weekday: int, after_days: int = 2) -> date:
-    """The first given weekday (0 = Monday) at least `after_days` from today."""
-    day = date.today() + timedelta(days=after_days)
+def next_weekday(weekday: int, after_days: int = 2, now: datetime | None = None) -> date:
+    """The first given weekday (0 = Monday) at least `after_days` from today in Paris, where the
+    listings are (the machine's own date can be a day behind)."""
+    day = days_ahead(after_days, now)
     return day + timedelta(days=(weekday - day.weekday()) % 7)
 
 

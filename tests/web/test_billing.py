@@ -3,12 +3,11 @@ paid booking sees its earnings and exports them as CSV."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import httpx
 from playwright.async_api import expect
 
 from shared.config import Settings
+from tests.booking.helpers import days_ahead, window
 from tests.support import expect as answered
 from tests.web.conftest import (
     Contexts,
@@ -26,6 +25,7 @@ from tests.web.conftest import (
 async def test_provider_connects_payouts_upgrades_and_exports_earnings(
     contexts: Contexts, front: httpx.AsyncClient, admin: Person
 ) -> None:
+    began = days_ahead(0)
     provider, customer = await businesses(front, "earner", "payer")
     seller = await sign_in(await contexts(), provider.email)
     await seller.get_by_role("link", name="Money").click()
@@ -49,19 +49,9 @@ async def test_provider_connects_payouts_upgrades_and_exports_earnings(
         rules={"min_minutes": 60, "max_minutes": 1440},
     )  # fmt: skip
     await bookable(front, customer, van["id"])
-    day = next_weekday(2)
-    start = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+    body = {"resource_id": van["id"], **window(next_weekday(2), 10, 18)}
     booking = answered(
-        await front.post(
-            "/api/booking/bookings",
-            json={
-                "resource_id": van["id"],
-                "start": start.isoformat(),
-                "end": (start + timedelta(hours=8)).isoformat(),
-            },
-            headers=customer.headers,
-        ),
-        201,
+        await front.post("/api/booking/bookings", json=body, headers=customer.headers), 201
     )
     buyer = await sign_in(await contexts(), customer.email)
     await buyer.goto(f"/bookings/{booking['id']}")
@@ -72,7 +62,9 @@ async def test_provider_connects_payouts_upgrades_and_exports_earnings(
     await seller.goto(f"/bookings/{booking['id']}")
     await seller.get_by_role("button", name="Accept request").click()
     await expect(seller.locator("#booking-status")).to_have_text("confirmed", timeout=15_000)
-    await seller.goto("/billing/earnings")
+    # From the day the test began (in Paris, the business's zone) to today: the default period,
+    # this month so far, would miss the capture if the month turned in between.
+    await seller.goto(f"/billing/earnings?from={began}&to={days_ahead(0)}")
     await expect(seller.get_by_role("cell", name="€80.00").first).to_be_visible(timeout=15_000)
     await expect(seller.get_by_role("link", name="Refrigerated van")).to_be_visible()
     await shot(seller, "journey7-earnings")
