@@ -22,7 +22,7 @@ from typing import Any, TypeAlias, cast
 import dramatiq
 import msgspec
 import redis
-from dramatiq.broker import Consumer
+from dramatiq.broker import Consumer, MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import dq_name
 from dramatiq.errors import ConnectionClosed
@@ -78,15 +78,51 @@ def _broker_errors() -> Iterator[None]:
         raise ConnectionClosed(exc) from exc  # type: ignore[no-untyped-call]
 
 
-class Broker(RedisBroker):
-    """Dramatiq's Redis broker, made to keep the delayed messages a live worker holds when Redis
-    goes away.
+class _Tracked(Consumer):
+    """A Redis consumer that keeps, in `in_hand`, the messages it has given its worker and not yet
+    settled (acknowledged, rejected or requeued)."""
 
-    A worker holds each delayed message (a retry, a timer) it has taken from `<queue>.DQ` in
-    memory until due, while Redis counts it as taken by that worker. On a connection error
-    Dramatiq's consumer thread drops what it held, and Redis returns a worker's taken messages only
-    once its heartbeat stops: a retry waiting in a worker when Redis restarted was never applied.
+    def __init__(self, consumer: Consumer, in_hand: set[str]) -> None:
+        self.consumer = consumer
+        self.in_hand = in_hand
+
+    def __next__(self) -> MessageProxy | None:
+        message: MessageProxy | None = next(self.consumer)
+        if message is not None:
+            self.in_hand.add(message.options["redis_message_id"])
+        return message
+
+    def ack(self, message: MessageProxy) -> None:
+        self.consumer.ack(message)
+        self.in_hand.discard(message.options["redis_message_id"])
+
+    def nack(self, message: MessageProxy) -> None:
+        self.consumer.nack(message)
+        self.in_hand.discard(message.options["redis_message_id"])
+
+    def requeue(self, messages: Iterable[MessageProxy]) -> None:
+        settled = list(messages)
+        self.consumer.requeue(settled)
+        self.in_hand.difference_update(m.options["redis_message_id"] for m in settled)
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+class Broker(RedisBroker):
+    """Dramatiq's Redis broker, made to keep the messages a live worker has taken but lost when
+    Redis goes away.
+
+    Redis counts each message a worker fetches as taken by that worker, and gives it back only once
+    the worker's heartbeat stops. A live worker could lose some without stopping: on a connection
+    error Dramatiq's consumer thread drops the delayed messages (retries, timers) it holds until
+    due, and a fetch whose reply never arrived took messages it never saw. Such a message stayed taken, never applied, until the worker restarted.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+        self.in_hand: dict[str, set[str]] = {}
+        """Per queue, the ids of the messages this process's consumers hold (`_Tracked`)."""
 
     def _dispatch(self, command: str) -> Callable[..., Any]:
         """Every Redis failure surfaces as the broker error Dramatiq's consumer thread survives:
@@ -101,20 +137,24 @@ class Broker(RedisBroker):
         return guarded
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Consumer:
-        """A consumer thread (re)starts with nothing in hand, so whatever delayed messages Redis
-        still counts as this worker's are ones it dropped: they go back to their queue first."""
+        """A consumer (re)starts: whatever Redis counts as this worker's on `queue_name` and the
+        worker does not hold was lost, and goes back to its queue first. The worker forgets all
+        of a delayed queue's messages on a connection error; of another queue it still processes
+        (and settles) the ones its threads were given."""
+        in_hand = self.in_hand.setdefault(queue_name, set())
         if queue_name == dq_name(queue_name):
-            taken = f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}"
-            with _broker_errors():
-                held = cast("set[bytes]", self.client.smembers(taken))
-            if held:
-                self.do_requeue(queue_name, *held)
-                log.info(
-                    "delayed messages taken back",
-                    extra=log_fields(queue=queue_name, messages=len(held)),
-                )
+            in_hand.clear()
+        taken = f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}"
+        with _broker_errors():
+            held = cast("set[bytes]", self.client.smembers(taken))
+        lost = {member.decode() for member in held} - in_hand
+        if lost:
+            self.do_requeue(queue_name, *lost)
+            log.info(
+                "lost messages taken back", extra=log_fields(queue=queue_name, messages=len(lost))
+            )
         consumer: Consumer = super().consume(queue_name, prefetch, timeout)
-        return consumer
+        return _Tracked(consumer, in_hand)
 
 
 class Bus:
@@ -123,7 +163,7 @@ class Bus:
     def __init__(self, redis_url: str, namespace: str = NAMESPACE) -> None:
         """`namespace` prefixes every key, so several stacks (e.g. test runs) share one Redis."""
         self.namespace = namespace
-        self.broker = Broker(  # type: ignore[no-untyped-call]
+        self.broker = Broker(
             client=keyvalue.connect(redis_url, socket_connect_timeout=2, socket_timeout=5),
             namespace=namespace,
             heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,

@@ -9,11 +9,12 @@ import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-from uuid import UUID
+from typing import Any, cast
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 import redis
 from dramatiq import Message
@@ -207,6 +208,80 @@ async def test_a_retry_the_worker_holds_survives_redis_restarting(
         )
         assert processed is not None
         assert own.processes.dead() == [], "the worker's consumers rode out the restart"
+
+
+def take_for(redis_url: str, namespace: str, message: Message[Any]) -> str:
+    """Leave `message` as a fetch by the live worker whose reply never arrived leaves it: stored
+    and counted as that worker's, while the worker never saw it. Returns the worker's id."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        workers = cast("list[bytes]", client.zrange(f"{namespace}:__heartbeats__", 0, -1))
+        assert len(workers) == 1, workers
+        worker = workers[0].decode()
+        message_id = message.options["redis_message_id"]
+        queue = f"{namespace}:{message.queue_name}"
+        client.hset(f"{queue}.msgs", message_id, message.encode())
+        client.sadd(f"{namespace}:__acks__.{worker}.{message.queue_name}", message_id)
+        return worker
+    finally:
+        client.close()
+
+
+async def test_a_message_the_live_worker_took_but_never_saw_comes_back(
+    database: Settings, tmp_path: Path
+) -> None:
+    """Redis returns a worker's taken messages only once its heartbeat stops. A live worker can
+    lose some without stopping (a fetch's lost reply): its consumers take them back when they
+    reconnect."""
+    async with own_servers(database, tmp_path, "taken") as own:
+        namespace, redis_url = own.settings.queue_namespace, own.settings.redis_url
+        own.processes.spawn("worker", "worker")
+        stripe_event = f"evt_{unique('taken')}"
+        received = StripeEventReceived(
+            stripe_event_id=stripe_event, stripe_type="balance.available"
+        )
+        await own.owner_conn.execute(
+            "INSERT INTO billing.stripe_events (id, type, payload) VALUES ($1, $2, $3)",
+            stripe_event,
+            received.stripe_type,
+            '{"data": {"object": {}}}',
+        )
+        envelope = Envelope.wrap(received, None, None)
+        message: Message[Any] = Message(
+            queue_name="billing",
+            actor_name="billing.events",
+            args=(msgspec.to_builtins(envelope),),
+            kwargs={},
+            options={"redis_message_id": str(uuid4())},
+        )
+
+        async def beating() -> bool:
+            client = redis.Redis.from_url(redis_url)
+            try:
+                return bool(client.zcard(f"{namespace}:__heartbeats__"))
+            finally:
+                client.close()
+
+        await eventually(beating, within=30)
+        await asyncio.to_thread(take_for, redis_url, namespace, message)
+
+        async def applied() -> bool:
+            return bool(
+                await own.owner_conn.fetchval(
+                    "SELECT count(*) FROM billing.inbox WHERE event_id = $1", envelope.id
+                )
+            )
+
+        await asyncio.sleep(2)
+        assert not await applied(), "the worker heartbeats, so Redis keeps it counted as taken"
+        own.stop_redis()
+        await eventually(
+            lambda: asyncio.to_thread(consumer_failed, tmp_path / "logs" / "worker.log", "billing"),
+            within=30,
+        )
+        own.start_redis()
+        await eventually(applied, within=30)
+        assert own.processes.dead() == []
 
 
 def test_redis_out_of_reach_is_the_error_dramatiqs_consumers_restart_on(tmp_path: Path) -> None:
