@@ -71,12 +71,31 @@ def check_due(status: str, checked_at: datetime, now: datetime, every: timedelta
     return status == AWAITING_PAYMENT and checked_at <= now - every
 
 
-def upgrade_check_due(
-    checkout_session_id: str | None, checked_at: datetime, now: datetime, every: timedelta
+ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
+"""Subscription states that keep a business on Pro (Stripe still collects a past-due one)."""
+
+
+def plan_check_due(
+    *,
+    checkout_session_id: str | None,
+    unpaid_invoice_id: str | None,
+    subscription_status: str | None,
+    current_period_end: datetime | None,
+    checked_at: datetime,
+    now: datetime,
+    every: timedelta,
 ) -> bool:
-    """Whether to ask Stripe about a Pro upgrade's checkout now, in case its webhooks never come:
-    only while one is open, and only once `every` has passed since it opened or we last asked."""
-    return checkout_session_id is not None and checked_at <= now - every
+    """Whether to ask Stripe about a plan now, in case its webhooks never come: while an upgrade's
+    checkout is open, while its latest invoice is unpaid, and once its paid period is over (only
+    Stripe knows whether it renewed or ended); each once `every` has passed since we last asked.
+    `billing.plans_to_check` selects the same plans in SQL."""
+    over = (
+        subscription_status in ACTIVE_SUBSCRIPTION
+        and current_period_end is not None
+        and current_period_end <= now
+    )
+    waiting = checkout_session_id is not None or unpaid_invoice_id is not None or over
+    return waiting and checked_at <= now - every
 
 
 PAYOUT_ACCOUNT_MISSING = "payout-account-missing"

@@ -72,16 +72,19 @@ class PayoutAccount(BillingBase):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+CHECKED_PLANS = (
+    "checkout_session_id IS NOT NULL OR unpaid_invoice_id IS NOT NULL"
+    " OR subscription_status IN ('active', 'trialing', 'past_due')"
+)
+"""Plans the reconciliation sweep may have to ask Stripe about (`domain.plan_check_due`)."""
+
+
 class Plan(BillingBase):
     """The tenant's SaaS plan; no row means Free. `version` grows with every change we ask for."""
 
     __tablename__ = "plans"
     __table_args__ = (
-        Index(
-            "ix_plans_checkout_checked",
-            "checked_at",
-            postgresql_where=text("checkout_session_id IS NOT NULL"),
-        ),
+        Index("ix_plans_checked", "checked_at", postgresql_where=text(CHECKED_PLANS)),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -96,8 +99,11 @@ class Plan(BillingBase):
     checkout_session_id: Mapped[str | None] = mapped_column(String(100))
     """The upgrade's Checkout Session while it is open: if its webhooks never come, billing asks
     Stripe about it (services/billing/timers.py)."""
+    unpaid_invoice_id: Mapped[str | None] = mapped_column(String(100))
+    """The subscription's latest invoice while Stripe has not been paid it (a renewal being
+    collected, a declined card): billing asks Stripe about it until it is."""
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    """When billing last asked Stripe about the open checkout unprompted, or opened it."""
+    """When billing last asked Stripe about the plan unprompted, or opened its checkout."""
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

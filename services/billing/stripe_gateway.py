@@ -223,7 +223,9 @@ class Gateway:
         )
 
     async def subscription(self, subscription_id: str) -> stripe.Subscription:
-        return await self.client.v1.subscriptions.retrieve_async(subscription_id)
+        return await self.client.v1.subscriptions.retrieve_async(
+            subscription_id, {"expand": ["latest_invoice"]}
+        )
 
 
 def missing(exc: stripe.StripeError) -> bool:

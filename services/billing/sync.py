@@ -23,7 +23,8 @@ from shared.db import act_for
 from shared.events import PayoutAccountUpdated, PlanChanged
 
 log = logging.getLogger("alliance.billing.sync")
-ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
+UNPAID_INVOICE = ("draft", "open")
+"""Invoice states Stripe may still collect; `void` and `uncollectible` it will not."""
 
 
 def _now() -> datetime:
@@ -270,7 +271,7 @@ async def subscription(session: AsyncSession, subscription_id: str) -> None:
         return
     await act_for(session, tenant_id)
     row = await repository.plan(session, tenant_id, lock=True)
-    active = sub.status in ACTIVE_SUBSCRIPTION
+    active = sub.status in domain.ACTIVE_SUBSCRIPTION
     if row.stripe_subscription_id not in (None, sub.id) and not active:
         return  # an older subscription ending says nothing about the current one
     row.stripe_subscription_id = sub.id
@@ -281,6 +282,7 @@ async def subscription(session: AsyncSession, subscription_id: str) -> None:
     if active:  # the upgrade is done; an ended subscription leaves a newer checkout open
         row.checkout_url = row.checkout_session_id = None
     row.updated_at = _now()
+    await _latest_invoice(session, row, field(sub, "latest_invoice"))
     wanted = domain.PRO if active else domain.FREE
     if wanted != row.plan:
         previous, row.plan = row.plan, wanted
@@ -294,6 +296,24 @@ async def subscription(session: AsyncSession, subscription_id: str) -> None:
             ),
             tenant_id,
         )
+
+
+async def _latest_invoice(session: AsyncSession, row: Plan, invoice: Any) -> None:
+    """The subscription's latest invoice (expanded): paid, it is recorded as `invoice_paid` records
+    it, so no revenue hangs on that webhook; still being collected, the plan waits on it."""
+    status = invoice.get("status") if isinstance(invoice, dict) else None
+    row.unpaid_invoice_id = invoice["id"] if status in UNPAID_INVOICE else None
+    if status == "paid":
+        await invoice_paid(session, invoice)
+
+
+async def check_plan(session: AsyncSession, row: Plan) -> None:
+    """What webhooks would have said of the plan, asked of Stripe: its open upgrade checkout, or
+    else its subscription (renewed or ended, its latest invoice paid or not)."""
+    if row.checkout_session_id is not None:
+        await upgrade_checkout(session, row)
+    elif row.stripe_subscription_id is not None:
+        await subscription(session, row.stripe_subscription_id)
 
 
 async def upgrade_checkout(session: AsyncSession, row: Plan) -> None:
@@ -324,6 +344,9 @@ async def invoice_paid(session: AsyncSession, data: dict[str, Any]) -> None:
         return
     tenant_id = UUID(tenant)
     await act_for(session, tenant_id)
+    row = await repository.plan(session, tenant_id, lock=True)
+    if row.unpaid_invoice_id == data["id"]:
+        row.unpaid_invoice_id = None
     currency = str(data["currency"]).upper()
     await repository.post(
         session,

@@ -2,11 +2,13 @@
 
 Billing learns that a customer paid, or a business paid for Pro, from Stripe's webhooks, which
 Stripe retries for days but may never deliver; the booking's hold would then lapse and the
-authorisation be let go although the customer paid, and the business would stay on Free. The
-worker runs `sweep` every few seconds (infra/worker.py): each payment still awaiting payment, and
-each plan whose upgrade checkout is still open, `check_after` after its checkout or its last check,
-is brought up to date through the same sync functions the webhooks use, so a webhook that comes
-later changes nothing.
+authorisation be let go although the customer paid, the business would stay on Free (or on Pro
+after its subscription ended), and a paid Pro invoice would be missing from the platform's
+revenue. The worker runs `sweep` every few seconds (infra/worker.py): each payment still awaiting
+payment, and each plan with an open upgrade checkout, an unpaid invoice or a paid period over
+(`domain.plan_check_due`), `check_after` after its checkout or its last check, is brought up to
+date through the same sync functions the webhooks use, so a webhook that comes later changes
+nothing.
 
 Several workers may sweep at once: each row is taken under a row lock that others skip, and
 re-read, so one worker checks it and the others move on. Billing has no delayed messages
@@ -64,24 +66,28 @@ async def check_due_payments(db: Database, every: timedelta, limit: int) -> list
 
 
 async def check_plan(db: Database, tenant_id: UUID, every: timedelta) -> bool:
-    """Ask Stripe about one plan's open upgrade checkout if nobody else is and it is still due;
-    True if checked. As with payments, a Stripe error notes it as checked all the same."""
+    """Ask Stripe about one plan if nobody else is and it is still due; True if checked. As with
+    payments, a Stripe error notes it as checked all the same."""
     async with db.transaction(tenant_id=tenant_id) as session:
         row = await repository.plan_to_check(session, tenant_id)
         now = datetime.now(UTC)
-        if row is None or not domain.upgrade_check_due(
-            row.checkout_session_id, row.checked_at, now, every
+        if row is None or not domain.plan_check_due(
+            checkout_session_id=row.checkout_session_id,
+            unpaid_invoice_id=row.unpaid_invoice_id,
+            subscription_status=row.subscription_status,
+            current_period_end=row.current_period_end,
+            checked_at=row.checked_at,
+            now=now,
+            every=every,
         ):
             return False
         row.checked_at = now
-        await sync.heard(
-            session, sync.upgrade_checkout(session, row), {"tenant_id": str(tenant_id)}
-        )
+        await sync.heard(session, sync.check_plan(session, row), {"tenant_id": str(tenant_id)})
     return True
 
 
 async def check_due_plans(db: Database, every: timedelta, limit: int) -> list[UUID]:
-    """Check up to `limit` plans whose upgrade is due a check; returns the tenants this call did."""
+    """Check up to `limit` plans due a check; returns the tenants this call did."""
     async with db.transaction() as session:
         due = await session.scalars(
             text("SELECT tenant_id FROM billing.plans_to_check(:before, :max)"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import msgspec
@@ -43,11 +44,30 @@ def test_only_unpaid_checkouts_are_checked_and_each_once_per_period() -> None:
         assert not domain.check_due(settled_elsewhere, now - 10 * every, now, every)
 
 
-def test_only_open_upgrade_checkouts_are_checked_and_each_once_per_period() -> None:
+def test_plans_are_checked_while_stripe_owes_news_and_each_once_per_period() -> None:
     now, every = datetime(2026, 11, 24, 12, tzinfo=UTC), timedelta(minutes=2)
-    assert domain.upgrade_check_due("cs_open", now - every, now, every)
-    assert not domain.upgrade_check_due("cs_open", now - every / 2, now, every)
-    assert not domain.upgrade_check_due(None, now - 10 * every, now, every)
+    free = {
+        "checkout_session_id": None,
+        "unpaid_invoice_id": None,
+        "subscription_status": None,
+        "current_period_end": None,
+    }
+    pro = {**free, "subscription_status": "active", "current_period_end": now + timedelta(days=9)}
+
+    def due(plan: dict[str, Any], checked_at: datetime) -> bool:
+        return domain.plan_check_due(**plan, checked_at=checked_at, now=now, every=every)
+
+    long_ago = now - 10 * every
+    assert not due(free, long_ago)
+    assert not due(pro, long_ago), "a paid period running: nothing to ask"
+    opened = {**free, "checkout_session_id": "cs_open"}
+    assert due(opened, now - every)
+    assert not due(opened, now - every / 2), "asked less than `every` ago"
+    assert due({**pro, "unpaid_invoice_id": "in_open"}, long_ago)
+    ended = {**pro, "current_period_end": now - timedelta(hours=1)}
+    assert due(ended, long_ago), "renewed or ended: only Stripe knows"
+    assert due({**ended, "subscription_status": "past_due"}, long_ago)
+    assert not due({**ended, "subscription_status": "canceled"}, long_ago)
 
 
 def test_refund_follows_the_policy_only_when_booking_knew_it_was_paid() -> None:

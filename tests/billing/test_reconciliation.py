@@ -353,3 +353,81 @@ async def test_sweeps_running_at_once_check_each_upgrade_once(
         assert await plan_changes(owner_conn, provider) == ["pro"]
     forgotten = await plan_row(owner_conn, unknown)
     assert forgotten["plan"] == "free" and forgotten["checkout_session_id"] is None
+
+
+async def pro_invoices(owner_conn: asyncpg.Connection, business: Business) -> list[str]:
+    """The Pro invoices in the platform's revenue, oldest first."""
+    rows = await owner_conn.fetch(
+        "SELECT stripe_ref FROM billing.ledger_transactions"
+        " WHERE tenant_id = $1 AND kind = 'subscription' ORDER BY created_at",
+        business.tenant_id,
+    )
+    return [row["stripe_ref"] for row in rows]
+
+
+async def a_month_passes(owner_conn: asyncpg.Connection, business: Business) -> None:
+    """The paid period ended an hour ago, and billing last asked Stripe before that."""
+    await owner_conn.execute(
+        "UPDATE billing.plans SET current_period_end = now() - interval '1 hour',"
+        " checked_at = now() - interval '2 hours' WHERE tenant_id = $1",
+        business.tenant_id,
+    )
+
+
+async def test_a_pro_invoice_whose_webhook_never_came_is_recorded_by_the_sweep(
+    front: httpx.AsyncClient, stripe_api: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    provider = await business(front)
+    async with withholding(stripe_api, f"{PLAN_NEWS},invoice.*"):
+        assert (await pay((await upgrade(front, provider))["checkout_url"])).status_code == 303
+        await plan_time_passes(owner_conn, provider)
+
+        async def recorded() -> list[str]:
+            return await pro_invoices(owner_conn, provider)
+
+        (invoice,) = await eventually(recorded)
+    assert (await plan_row(owner_conn, provider))["plan"] == "pro"
+    await late_webhooks(stripe_api, owner_conn, {"invoice.paid": invoice})
+    assert await pro_invoices(owner_conn, provider) == [invoice], "recorded once"
+
+
+async def test_a_renewal_and_an_end_whose_webhooks_never_came_are_found_by_the_sweep(
+    front: httpx.AsyncClient, stripe_api: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    """Once a paid period is over, only Stripe knows whether the subscription renewed (and was
+    paid) or ended; without its webhooks the business kept Pro for ever, its renewals unbilled."""
+    provider = await business(front)
+    assert (await pay((await upgrade(front, provider))["checkout_url"])).status_code == 303
+
+    async def on(plan: str) -> asyncpg.Record | None:
+        row: asyncpg.Record = await owner_conn.fetchrow(
+            "SELECT plan, current_period_end, unpaid_invoice_id, stripe_subscription_id"
+            " FROM billing.plans WHERE tenant_id = $1",
+            provider.tenant_id,
+        )
+        return row if row["plan"] == plan else None
+
+    first = await eventually(lambda: on("pro"))
+    subscription = first["stripe_subscription_id"]
+    assert len(await pro_invoices(owner_conn, provider)) == 1
+    async with withholding(stripe_api, f"{PLAN_NEWS},invoice.*"):
+        expect(await stripe_api.post(f"/_sim/subscriptions/{subscription}/renew"), 200)
+        await a_month_passes(owner_conn, provider)
+
+        async def renewed() -> asyncpg.Record | None:
+            row = await on("pro")
+            return row if row and row["current_period_end"] > first["current_period_end"] else None
+
+        again = await eventually(renewed)
+        assert again["unpaid_invoice_id"] is None
+        assert len(await pro_invoices(owner_conn, provider)) == 2, "the renewal is revenue"
+
+        ending = expect(
+            await front.post(f"{API}/plan", json={"plan": "free"}, headers=provider.headers), 200
+        )
+        assert ending["cancel_at_period_end"] is True
+        expect(await stripe_api.post(f"/_sim/subscriptions/{subscription}/renew"), 200)
+        await a_month_passes(owner_conn, provider)
+        await eventually(lambda: on("free"))
+    assert await plan_changes(owner_conn, provider) == ["pro", "free"]
+    assert len(await pro_invoices(owner_conn, provider)) == 2
