@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar.config.app import AppConfig
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components
@@ -76,6 +76,16 @@ async def provide_viewer(request: Request[Any, Any, Any]) -> Principal | None:
     if "authorization" not in request.headers:
         return None
     return await provide_principal(request)
+
+
+# How handlers ask, by name, for what every service provides: `db: DatabaseDep`, `bus: BusDep`,
+# `settings: SettingsDep`, `principal: PrincipalDep` (401 without a valid token) and
+# `viewer: OptionalPrincipalDep` (None when anonymous).
+DatabaseDep = NamedDependency[Database]
+BusDep = NamedDependency[Bus]
+SettingsDep = NamedDependency[Settings]
+PrincipalDep = NamedDependency[Principal]
+OptionalPrincipalDep = NamedDependency[Principal | None]
 
 
 def jwks_verifier(settings: Settings) -> Verifier:

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request
+from litestar.enums import ParamType
 from litestar.openapi.spec import SecurityScheme
 from litestar.params import ParameterKwarg
 from litestar.routes import HTTPRoute
@@ -160,9 +161,11 @@ def _single_query_names(handler: Any) -> frozenset[str]:
         kwarg = field.kwarg_definition
         if name in skip or field.is_non_string_sequence:
             continue
-        if isinstance(kwarg, ParameterKwarg) and (kwarg.header or kwarg.cookie):
-            continue
-        names.add(kwarg.query if isinstance(kwarg, ParameterKwarg) and kwarg.query else name)
+        if isinstance(kwarg, ParameterKwarg):
+            if kwarg.param_type in (ParamType.HEADER, ParamType.COOKIE):
+                continue
+            name = kwarg.name or name  # `QueryParameter(name="from")`: its name in the URL
+        names.add(name)
     return frozenset(names)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from litestar import Request, Response, route
 from litestar.datastructures import State
+from litestar.params import FromPath
 from litestar.response import Stream
 
 from shared.config import SERVICES
@@ -46,7 +47,7 @@ def client(state: State) -> httpx.AsyncClient:
     include_in_schema=False,
 )
 async def forward(
-    request: Request[Any, Any, Any], state: State, service: str, path: str = ""
+    request: Request[Any, Any, Any], state: State, service: FromPath[str], path: FromPath[str] = ""
 ) -> Response[Any]:
     if service not in SERVICES:
         raise NotFound("service")

@@ -44,3 +44,11 @@ def test_production_needs_its_secret_and_mounts_no_dev_tools(
     paths = {route.path for route in create_app(production).routes}
     assert "/signin" in paths and "/api/{service:str}/{path:path}" in paths
     assert not any(path.startswith("/dev/") for path in paths)
+
+
+def test_development_mounts_the_dev_tools(tmp_path: Path) -> None:
+    """Built here, in the test process, so pytest's filterwarnings sees every page handler's
+    declarations (the stack's processes build theirs out of its sight)."""
+    paths = {route.path for route in create_app(settings(tmp_path, "development")).routes}
+    assert "/signin" in paths and "/api/{service:str}/{path:path}" in paths
+    assert any(path.startswith("/dev/") for path in paths)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import Provide
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import access, domain, repository, sessions, tokens
@@ -14,7 +15,7 @@ from services.accounts.mail import invitation_mail
 from services.accounts.models import Invitation, Membership, Tenant, User
 from services.accounts.passwords import hash_password
 from services.accounts.routes.common import (
-    Kit,
+    KitDep,
     ensure_slug_free,
     unique_or_conflict,
 )
@@ -29,9 +30,8 @@ from services.accounts.schemas import (
     TenantOut,
 )
 from services.accounts.views import invitation_out, member_out, tenant_out
-from shared.app import provide_principal
+from shared.app import DatabaseDep, OptionalPrincipalDep, PrincipalDep, provide_principal
 from shared.auth import Principal
-from shared.db import Database
 from shared.errors import NotFound, Problem, problem_responses
 
 ACCEPT_PATH = "/invitations/accept"
@@ -51,13 +51,15 @@ class BusinessController(Controller):
     tags = ["business"]
 
     @get("")
-    async def show(self, principal: Principal, db: Database) -> TenantOut:
+    async def show(self, principal: PrincipalDep, db: DatabaseDep) -> TenantOut:
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             actor = await access.acting(session, principal, scope="tenant:read")
         return tenant_out(actor.tenant)
 
     @patch("")
-    async def update(self, data: BusinessPatchIn, principal: Principal, db: Database) -> TenantOut:
+    async def update(
+        self, data: JSONBody[BusinessPatchIn], principal: PrincipalDep, db: DatabaseDep
+    ) -> TenantOut:
         """Owners and admins edit the profile; other services hear tenant.updated."""
         with unique_or_conflict():
             async with db.transaction(principal.tenant_id, principal.user_id) as session:
@@ -78,7 +80,7 @@ class BusinessController(Controller):
         return tenant_out(tenant)
 
     @get("/members")
-    async def members(self, principal: Principal, db: Database) -> list[MemberOut]:
+    async def members(self, principal: PrincipalDep, db: DatabaseDep) -> list[MemberOut]:
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             actor = await access.acting(session, principal, scope="members:read")
             rows = await repository.members(session, actor.tenant.id)
@@ -86,20 +88,26 @@ class BusinessController(Controller):
 
     @patch("/members/{user_id:uuid}")
     async def change_role(
-        self, user_id: UUID, data: RoleIn, principal: Principal, db: Database
+        self,
+        user_id: FromPath[UUID],
+        data: JSONBody[RoleIn],
+        principal: PrincipalDep,
+        db: DatabaseDep,
     ) -> MemberOut:
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             member, user = await _change(session, principal, user_id, data.role)
         return member_out(member, user)
 
     @delete("/members/{user_id:uuid}", status_code=204)
-    async def remove(self, user_id: UUID, principal: Principal, db: Database) -> None:
+    async def remove(
+        self, user_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+    ) -> None:
         """Owners and admins remove members; anyone may leave (but not the last owner)."""
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             await _change(session, principal, user_id, None)
 
     @get("/invitations")
-    async def invitations(self, principal: Principal, db: Database) -> list[InvitationOut]:
+    async def invitations(self, principal: PrincipalDep, db: DatabaseDep) -> list[InvitationOut]:
         """Invitations still waiting for an answer."""
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             actor = await access.acting(session, principal, manage=True)
@@ -108,7 +116,7 @@ class BusinessController(Controller):
 
     @post("/invitations", status_code=201)
     async def invite(
-        self, data: InvitationIn, principal: Principal, db: Database, kit: Kit
+        self, data: JSONBody[InvitationIn], principal: PrincipalDep, db: DatabaseDep, kit: KitDep
     ) -> InvitationOut:
         """Mail a signed, single-use link that expires; accepting it makes a membership."""
         email = domain.normalize_email(data.email)
@@ -144,7 +152,7 @@ class BusinessController(Controller):
 
     @delete("/invitations/{invitation_id:uuid}", status_code=204)
     async def revoke_invitation(
-        self, invitation_id: UUID, principal: Principal, db: Database
+        self, invitation_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
     ) -> None:
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             actor = await access.acting(session, principal, manage=True)
@@ -167,7 +175,7 @@ class InvitationController(Controller):
         responses=problem_responses(401, 410),
     )
     async def accept(
-        self, data: AcceptIn, caller: Principal | None, db: Database, kit: Kit
+        self, data: JSONBody[AcceptIn], caller: OptionalPrincipalDep, db: DatabaseDep, kit: KitDep
     ) -> SessionOut:
         """Join the business: signed in as the invited address, or as a new account created
         here from `name` and `password` (the mailed link proves the address)."""

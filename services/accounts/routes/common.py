@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +41,10 @@ class Kit:
 
     def link(self, path: str, token: str) -> str:
         return f"{self.config.public_url}{path}?token={token}"
+
+
+KitDep = NamedDependency[Kit]
+"""How handlers ask for the accounts kit: `kit: KitDep`."""
 
 
 def new_business(data: BusinessIn) -> Tenant:

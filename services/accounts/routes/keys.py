@@ -6,10 +6,11 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post
+from litestar.params import FromPath, JSONBody
 
 from services.accounts import access, domain, repository, sessions, tokens
 from services.accounts.models import ApiKey, Tenant
-from services.accounts.routes.common import Kit
+from services.accounts.routes.common import KitDep
 from services.accounts.schemas import (
     AccessOut,
     ApiKeyCreatedOut,
@@ -18,8 +19,8 @@ from services.accounts.schemas import (
     ApiKeyOut,
 )
 from services.accounts.views import api_key_out
-from shared.auth import Principal, Unauthenticated
-from shared.db import Database
+from shared.app import DatabaseDep, PrincipalDep
+from shared.auth import Unauthenticated
 from shared.errors import NotFound, problem_responses
 
 
@@ -30,14 +31,16 @@ class ApiKeyController(Controller):
     tags = ["api keys"]
 
     @get("")
-    async def list_keys(self, principal: Principal, db: Database) -> list[ApiKeyOut]:
+    async def list_keys(self, principal: PrincipalDep, db: DatabaseDep) -> list[ApiKeyOut]:
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             actor = await access.acting(session, principal, manage=True)
             keys = await repository.api_keys(session, actor.tenant.id)
         return [api_key_out(k) for k in keys]
 
     @post("", status_code=201)
-    async def create(self, data: ApiKeyIn, principal: Principal, db: Database) -> ApiKeyCreatedOut:
+    async def create(
+        self, data: JSONBody[ApiKeyIn], principal: PrincipalDep, db: DatabaseDep
+    ) -> ApiKeyCreatedOut:
         """The key is in this answer only; accounts keeps its sha256 digest."""
         scopes = domain.check_scopes(data.scopes)
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
@@ -56,7 +59,9 @@ class ApiKeyController(Controller):
         return ApiKeyCreatedOut(**msgspec.structs.asdict(api_key_out(key)), key=secret)
 
     @delete("/{key_id:uuid}", status_code=204)
-    async def revoke(self, key_id: UUID, principal: Principal, db: Database) -> None:
+    async def revoke(
+        self, key_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+    ) -> None:
         """The key stops working for new tokens at once; tokens it got expire within minutes."""
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             actor = await access.acting(session, principal, manage=True)
@@ -71,7 +76,9 @@ class TokenController(Controller):
     tags = ["api keys"]
 
     @post("/api-key", status_code=200, responses=problem_responses(401))
-    async def exchange(self, data: ApiKeyExchangeIn, db: Database, kit: Kit) -> AccessOut:
+    async def exchange(
+        self, data: JSONBody[ApiKeyExchangeIn], db: DatabaseDep, kit: KitDep
+    ) -> AccessOut:
         """An access token carrying the key's scopes (`scp`), valid wherever tokens are."""
         tenant_id = tokens.api_key_tenant(data.api_key)
         if tenant_id is None:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
+from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import access, domain, repository, sessions, tokens
@@ -15,7 +16,7 @@ from services.accounts.mail import reset_mail
 from services.accounts.models import Tenant, User
 from services.accounts.passwords import hash_password, verify_password
 from services.accounts.routes.common import (
-    Kit,
+    KitDep,
     ensure_slug_free,
     new_business,
     unique_or_conflict,
@@ -36,8 +37,7 @@ from services.accounts.schemas import (
     TenantOut,
 )
 from services.accounts.views import tenant_out, user_out
-from shared.auth import Principal
-from shared.db import Database
+from shared.app import DatabaseDep, PrincipalDep
 from shared.errors import Problem, problem_responses
 
 RESET_PATH = "/reset-password"
@@ -49,7 +49,11 @@ class SessionController(Controller):
 
     @post("/signup", status_code=201, responses=problem_responses(429))
     async def signup(
-        self, data: SignupIn, db: Database, kit: Kit, request: Request[Any, Any, Any]
+        self,
+        data: JSONBody[SignupIn],
+        db: DatabaseDep,
+        kit: KitDep,
+        request: Request[Any, Any, Any],
     ) -> SessionOut:
         """Create a person and their business; they become its owner."""
         await kit.limit(request, "signup", data.email.strip().lower())
@@ -74,7 +78,11 @@ class SessionController(Controller):
 
     @post("/sessions", status_code=201, responses=problem_responses(401, 429))
     async def sign_in(
-        self, data: SignInIn, db: Database, kit: Kit, request: Request[Any, Any, Any]
+        self,
+        data: JSONBody[SignInIn],
+        db: DatabaseDep,
+        kit: KitDep,
+        request: Request[Any, Any, Any],
     ) -> SessionOut:
         """Exchange email and password for tokens; one answer for every failure."""
         email = data.email.strip().lower()
@@ -88,12 +96,12 @@ class SessionController(Controller):
             return await sessions.sign_in_as(session, kit.signer, user, data.tenant)
 
     @post("/sessions/refresh", status_code=200, responses=problem_responses(401))
-    async def refresh(self, data: RefreshIn, db: Database, kit: Kit) -> SessionOut:
+    async def refresh(self, data: JSONBody[RefreshIn], db: DatabaseDep, kit: KitDep) -> SessionOut:
         """Rotate this device's refresh token; name a business (`tenant`) to switch to it."""
         return await sessions.refresh(db, kit.signer, data.refresh_token, data.tenant)
 
     @post("/sessions/sign-out", status_code=204)
-    async def sign_out(self, data: SignOutIn, db: Database) -> None:
+    async def sign_out(self, data: JSONBody[SignOutIn], db: DatabaseDep) -> None:
         """End this device's session; access tokens already issued expire within minutes."""
         async with db.transaction() as session:
             token = await repository.refresh_token(session, data.refresh_token)
@@ -101,14 +109,14 @@ class SessionController(Controller):
                 await repository.revoke_family(session, token.family_id)
 
     @post("/sessions/sign-out-all", status_code=204)
-    async def sign_out_everywhere(self, principal: Principal, db: Database) -> None:
+    async def sign_out_everywhere(self, principal: PrincipalDep, db: DatabaseDep) -> None:
         """End the sessions of every device signed in as this person."""
         async with db.transaction(user_id=principal.user_id) as session:
             user = await access.person(session, principal)
             await repository.revoke_sessions(session, user.id)
 
     @get("/me")
-    async def me(self, principal: Principal, db: Database) -> MeOut:
+    async def me(self, principal: PrincipalDep, db: DatabaseDep) -> MeOut:
         """The signed-in person and every business they belong to (to switch between)."""
         async with db.transaction(user_id=principal.user_id) as session:
             user = await access.person(session, principal)
@@ -122,10 +130,10 @@ class SessionController(Controller):
     @post("/me/password", status_code=200, responses=problem_responses(429))
     async def change_password(
         self,
-        data: PasswordChangeIn,
-        principal: Principal,
-        db: Database,
-        kit: Kit,
+        data: JSONBody[PasswordChangeIn],
+        principal: PrincipalDep,
+        db: DatabaseDep,
+        kit: KitDep,
         request: Request[Any, Any, Any],
     ) -> SessionOut:
         """New password; every other session ends and this device gets fresh tokens."""
@@ -152,7 +160,11 @@ class SessionController(Controller):
 
     @post("/password-resets", status_code=202, responses=problem_responses(429))
     async def request_reset(
-        self, data: ResetRequestIn, db: Database, kit: Kit, request: Request[Any, Any, Any]
+        self,
+        data: JSONBody[ResetRequestIn],
+        db: DatabaseDep,
+        kit: KitDep,
+        request: Request[Any, Any, Any],
     ) -> Response[AcceptedOut]:
         """Mail a reset link if the account exists; the answer is the same either way."""
         email = data.email.strip().lower()
@@ -171,7 +183,9 @@ class SessionController(Controller):
         return Response(AcceptedOut(status=RESET_ANSWER), status_code=202, background=mail)
 
     @post("/password-resets/confirm", status_code=204, responses=problem_responses(410))
-    async def confirm_reset(self, data: ResetConfirmIn, db: Database, kit: Kit) -> None:
+    async def confirm_reset(
+        self, data: JSONBody[ResetConfirmIn], db: DatabaseDep, kit: KitDep
+    ) -> None:
         """Set a new password from a mailed link; the link then stops working."""
         claims = kit.signer.read_link(data.token, tokens.RESET_AUDIENCE)
         async with db.transaction() as session:
@@ -185,7 +199,7 @@ class SessionController(Controller):
 
     @post("/tenants", status_code=201)
     async def create_business(
-        self, data: BusinessIn, principal: Principal, db: Database
+        self, data: JSONBody[BusinessIn], principal: PrincipalDep, db: DatabaseDep
     ) -> TenantOut:
         """Another business for a signed-in person, who becomes its owner."""
         tenant = new_business(data)
@@ -197,7 +211,7 @@ class SessionController(Controller):
         return tenant_out(tenant)
 
     @get("/.well-known/jwks.json", tags=["keys"])
-    async def jwks(self, kit: Kit) -> dict[str, Any]:
+    async def jwks(self, kit: KitDep) -> dict[str, Any]:
         """Public keys for verifying access tokens; other services cache this."""
         return kit.signer.jwks()
 

@@ -6,15 +6,14 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import access, domain, repository
 from services.accounts.models import Tenant
 from services.accounts.schemas import AdminTenantOut, SuspendIn
 from services.accounts.views import admin_tenant_out
-from shared.auth import Principal
-from shared.db import Database
+from shared.app import DatabaseDep, PrincipalDep
 from shared.errors import NotFound, Problem
 
 
@@ -25,9 +24,9 @@ class StaffController(Controller):
     @get("")
     async def list_tenants(
         self,
-        principal: Principal,
-        db: Database,
-        status: Annotated[str | None, Parameter(pattern="^(active|suspended)$")] = None,
+        principal: PrincipalDep,
+        db: DatabaseDep,
+        status: Annotated[str | None, QueryParameter(pattern="^(active|suspended)$")] = None,
     ) -> list[AdminTenantOut]:
         async with db.transaction(user_id=principal.user_id) as session:
             await access.staff(session, principal, "moderator", "admin")
@@ -36,7 +35,11 @@ class StaffController(Controller):
 
     @post("/{tenant_id:uuid}/suspend", status_code=200)
     async def suspend(
-        self, tenant_id: UUID, data: SuspendIn, principal: Principal, db: Database
+        self,
+        tenant_id: FromPath[UUID],
+        data: JSONBody[SuspendIn],
+        principal: PrincipalDep,
+        db: DatabaseDep,
     ) -> AdminTenantOut:
         """Its members lose access and other services hide its offers (tenant.suspended)."""
         reason = domain.check_reason(data.reason)
@@ -50,7 +53,7 @@ class StaffController(Controller):
 
     @post("/{tenant_id:uuid}/reinstate", status_code=200)
     async def reinstate(
-        self, tenant_id: UUID, principal: Principal, db: Database
+        self, tenant_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
     ) -> AdminTenantOut:
         async with db.transaction(user_id=principal.user_id) as session:
             await access.staff(session, principal, "admin")

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import stripe
 from litestar import Controller, get, post
+from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.billing import domain, repository, sync
@@ -14,9 +15,8 @@ from services.billing.models import PayoutAccount, Plan
 from services.billing.routes.common import manager, member, test_mode
 from services.billing.schemas import PayoutAccountOut, PlanIn, PlanOut
 from services.billing.stripe_gateway import gateway, missing
-from shared.auth import Principal
+from shared.app import DatabaseDep, PrincipalDep, SettingsDep
 from shared.config import Settings
-from shared.db import Database
 from shared.errors import Problem
 
 
@@ -53,7 +53,7 @@ class PayoutController(Controller):
 
     @get("")
     async def status(
-        self, db: Database, principal: Principal, settings: Settings
+        self, db: DatabaseDep, principal: PrincipalDep, settings: SettingsDep
     ) -> PayoutAccountOut:
         """Where onboarding stands, fresh from Stripe while anything is still missing."""
         tenant = member(principal)
@@ -65,7 +65,7 @@ class PayoutController(Controller):
 
     @post("/onboarding", status_code=200)
     async def onboarding(
-        self, db: Database, principal: Principal, settings: Settings
+        self, db: DatabaseDep, principal: PrincipalDep, settings: SettingsDep
     ) -> PayoutAccountOut:
         """Create the Express account on first use (or anew when Stripe lost it) and hand out
         a fresh onboarding link."""
@@ -134,7 +134,9 @@ class PlanController(Controller):
     tags = ["plans"]
 
     @get("")
-    async def plan(self, db: Database, principal: Principal, settings: Settings) -> PlanOut:
+    async def plan(
+        self, db: DatabaseDep, principal: PrincipalDep, settings: SettingsDep
+    ) -> PlanOut:
         """The plan; while an upgrade's checkout is open, fresh from Stripe, so a business back
         from paying sees Pro even if the webhooks are late (or Stripe's state is read later)."""
         tenant = member(principal)
@@ -148,7 +150,11 @@ class PlanController(Controller):
 
     @post("", status_code=200)
     async def change(
-        self, data: PlanIn, db: Database, principal: Principal, settings: Settings
+        self,
+        data: JSONBody[PlanIn],
+        db: DatabaseDep,
+        principal: PrincipalDep,
+        settings: SettingsDep,
     ) -> PlanOut:
         """Pro: pay through Checkout (or resume a Pro set to end). Free: Pro ends with the
         period already paid for; the plan changes when Stripe says the subscription ended."""

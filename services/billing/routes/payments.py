@@ -9,6 +9,7 @@ from uuid import UUID
 
 import stripe
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +17,7 @@ from services.billing import documents, domain, repository
 from services.billing.models import Payment, StripeEvent, outbox
 from services.billing.routes.common import member, test_mode
 from services.billing.schemas import PaymentOut, ReceiptOut
+from shared.app import DatabaseDep, PrincipalDep, SettingsDep
 from shared.auth import Principal
 from shared.config import Settings
 from shared.db import Database
@@ -33,7 +35,7 @@ class WebhookController(Controller):
 
     @post("/stripe", status_code=200, include_in_schema=False)
     async def stripe_webhook(
-        self, request: Request[Any, Any, Any], db: Database, settings: Settings
+        self, request: Request[Any, Any, Any], db: DatabaseDep, settings: SettingsDep
     ) -> dict[str, Any]:
         """Verify, store once by event id, queue, answer: the work happens in the worker."""
         payload = await request.body()
@@ -109,7 +111,11 @@ class PaymentController(Controller):
 
     @get("/payment")
     async def payment(
-        self, booking_id: UUID, db: Database, principal: Principal, settings: Settings
+        self,
+        booking_id: FromPath[UUID],
+        db: DatabaseDep,
+        principal: PrincipalDep,
+        settings: SettingsDep,
     ) -> PaymentOut:
         """Status, amounts and, while unpaid, the customer's Checkout URL."""
         tenant = member(principal)
@@ -118,13 +124,21 @@ class PaymentController(Controller):
 
     @get("/receipt")
     async def receipt(
-        self, booking_id: UUID, db: Database, principal: Principal, settings: Settings
+        self,
+        booking_id: FromPath[UUID],
+        db: DatabaseDep,
+        principal: PrincipalDep,
+        settings: SettingsDep,
     ) -> ReceiptOut:
         return await self._receipt(booking_id, db, principal, settings)
 
     @get("/receipt.html", media_type="text/html")
     async def receipt_document(
-        self, booking_id: UUID, db: Database, principal: Principal, settings: Settings
+        self,
+        booking_id: FromPath[UUID],
+        db: DatabaseDep,
+        principal: PrincipalDep,
+        settings: SettingsDep,
     ) -> Response[str]:
         """The same receipt as a printable page, downloaded as a file."""
         receipt = await self._receipt(booking_id, db, principal, settings)

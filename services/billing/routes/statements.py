@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 from litestar import Controller, Response, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy import Select, select
 
 from services.billing import documents, domain, repository
@@ -20,6 +20,7 @@ from services.billing.schemas import (
     RevenueOut,
     StatementOut,
 )
+from shared.app import DatabaseDep, PrincipalDep, SettingsDep
 from shared.auth import Principal
 from shared.config import Settings
 from shared.db import Database
@@ -27,7 +28,7 @@ from shared.errors import Problem
 
 T = TypeVar("T")
 MAX_PERIOD = timedelta(days=366)
-Limit = Annotated[int, Parameter(ge=1, le=500)]
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 
 
 async def build_statement(
@@ -70,8 +71,8 @@ async def build_statement(
     )
 
 
-From = Annotated[datetime, Parameter(query="from")]
-To = Annotated[datetime, Parameter(query="to")]
+From = Annotated[datetime, QueryParameter(name="from")]
+To = Annotated[datetime, QueryParameter(name="to")]
 
 
 class StatementController(Controller):
@@ -80,14 +81,14 @@ class StatementController(Controller):
 
     @get("")
     async def statement(
-        self, db: Database, principal: Principal, settings: Settings, start: From, end: To
+        self, db: DatabaseDep, principal: PrincipalDep, settings: SettingsDep, start: From, end: To
     ) -> StatementOut:
         """Earnings, fees and refunds as provider in [from, to), with totals per currency."""
         return await build_statement(db, principal, settings, start, end)
 
     @get("/csv", media_type="text/csv")
     async def statement_csv(
-        self, db: Database, principal: Principal, settings: Settings, start: From, end: To
+        self, db: DatabaseDep, principal: PrincipalDep, settings: SettingsDep, start: From, end: To
     ) -> Response[str]:
         """The statement's lines as a CSV download."""
         body = await build_statement(db, principal, settings, start, end)
@@ -116,7 +117,7 @@ class AdminController(Controller):
 
     @get("/payments")
     async def payments(
-        self, db: Database, principal: Principal, limit: Limit = 100
+        self, db: DatabaseDep, principal: PrincipalDep, limit: Limit = 100
     ) -> list[AdminPayment]:
         query = select(Payment).order_by(Payment.created_at.desc()).limit(limit)
         return [
@@ -137,7 +138,7 @@ class AdminController(Controller):
 
     @get("/refunds")
     async def refunds(
-        self, db: Database, principal: Principal, limit: Limit = 100
+        self, db: DatabaseDep, principal: PrincipalDep, limit: Limit = 100
     ) -> list[AdminRefund]:
         query = (
             select(LedgerTransaction)
@@ -160,7 +161,7 @@ class AdminController(Controller):
 
     @get("/disputes")
     async def disputes(
-        self, db: Database, principal: Principal, limit: Limit = 100
+        self, db: DatabaseDep, principal: PrincipalDep, limit: Limit = 100
     ) -> list[AdminDispute]:
         query = select(Dispute).order_by(Dispute.created_at.desc()).limit(limit)
         return [
@@ -178,7 +179,9 @@ class AdminController(Controller):
         ]
 
     @get("/revenue")
-    async def revenue(self, db: Database, principal: Principal, settings: Settings) -> RevenueOut:
+    async def revenue(
+        self, db: DatabaseDep, principal: PrincipalDep, settings: SettingsDep
+    ) -> RevenueOut:
         """Fee and subscription revenue per currency, straight from the ledger."""
         platform_admin(principal)
         async with db.transaction(user_id=principal.user_id, staff=True) as session:

@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +26,8 @@ from services.booking.schemas import (
     ReviewIn,
     ReviewOut,
 )
+from shared.app import BusDep, DatabaseDep, PrincipalDep
 from shared.auth import Principal
-from shared.bus import Bus
 from shared.db import Database
 from shared.errors import Conflict, Problem
 from shared.events import ReviewPosted
@@ -103,7 +103,7 @@ class BookingController(Controller):
 
     @post("", status_code=201)
     async def book(
-        self, data: BookingIn, db: Database, bus: Bus, principal: Principal
+        self, data: JSONBody[BookingIn], db: DatabaseDep, bus: BusDep, principal: PrincipalDep
     ) -> BookingOut:
         """Book instantly or send a request; paid bookings first wait for their payment."""
         tenant = acting(principal, WRITE)
@@ -115,14 +115,16 @@ class BookingController(Controller):
     @get("")
     async def bookings(
         self,
-        db: Database,
-        principal: Principal,
-        role: Annotated[str, Parameter(pattern="^(customer|provider)$")] = "customer",
-        status: Annotated[str | None, Parameter(pattern=f"^({'|'.join(domain.STATUSES)})$")] = None,
-        start: Annotated[datetime | None, Parameter(query="from")] = None,
-        end: Annotated[datetime | None, Parameter(query="to")] = None,
-        cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+        db: DatabaseDep,
+        principal: PrincipalDep,
+        role: Annotated[str, QueryParameter(pattern="^(customer|provider)$")] = "customer",
+        status: Annotated[
+            str | None, QueryParameter(pattern=f"^({'|'.join(domain.STATUSES)})$")
+        ] = None,
+        start: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        end: Annotated[datetime | None, QueryParameter(name="to")] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
     ) -> BookingPage:
         """My bookings as customer or as provider, by start time; pass `next_cursor` on."""
         tenant = acting(principal, READ)
@@ -138,7 +140,9 @@ class BookingController(Controller):
         )
 
     @get("/{booking_id:uuid}")
-    async def booking(self, booking_id: UUID, db: Database, principal: Principal) -> BookingOut:
+    async def booking(
+        self, booking_id: FromPath[UUID], db: DatabaseDep, principal: PrincipalDep
+    ) -> BookingOut:
         tenant = acting(principal, READ)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
             return booking_out(await repository.booking_of(session, booking_id, tenant), tenant)
@@ -146,11 +150,11 @@ class BookingController(Controller):
     @post("/{booking_id:uuid}/{action:str}", status_code=200)
     async def decide(
         self,
-        booking_id: UUID,
-        action: Annotated[str, Parameter(pattern="^(accept|decline|cancel)$")],
-        data: DecisionIn,
-        db: Database,
-        principal: Principal,
+        booking_id: FromPath[UUID],
+        action: Annotated[str, PathParameter(pattern="^(accept|decline|cancel)$")],
+        data: JSONBody[DecisionIn],
+        db: DatabaseDep,
+        principal: PrincipalDep,
     ) -> BookingOut:
         """`accept` or `decline` (the provider), or `cancel` (either side; the refund follows the
         cancellation policy, in full when the provider cancels). The note joins the thread."""
@@ -160,7 +164,7 @@ class BookingController(Controller):
 
     @get("/{booking_id:uuid}/messages")
     async def messages(
-        self, booking_id: UUID, db: Database, principal: Principal
+        self, booking_id: FromPath[UUID], db: DatabaseDep, principal: PrincipalDep
     ) -> list[MessageOut]:
         tenant = acting(principal, READ)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
@@ -174,7 +178,11 @@ class BookingController(Controller):
 
     @post("/{booking_id:uuid}/messages", status_code=201)
     async def post_message(
-        self, booking_id: UUID, data: MessageIn, db: Database, principal: Principal
+        self,
+        booking_id: FromPath[UUID],
+        data: JSONBody[MessageIn],
+        db: DatabaseDep,
+        principal: PrincipalDep,
     ) -> MessageOut:
         tenant = acting(principal, WRITE)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
@@ -187,7 +195,7 @@ class BookingController(Controller):
 
     @get("/{booking_id:uuid}/reviews")
     async def reviews(
-        self, booking_id: UUID, db: Database, principal: Principal
+        self, booking_id: FromPath[UUID], db: DatabaseDep, principal: PrincipalDep
     ) -> list[ReviewOut]:
         tenant = acting(principal, READ)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
@@ -199,7 +207,11 @@ class BookingController(Controller):
 
     @post("/{booking_id:uuid}/reviews", status_code=201)
     async def review(
-        self, booking_id: UUID, data: ReviewIn, db: Database, principal: Principal
+        self,
+        booking_id: FromPath[UUID],
+        data: JSONBody[ReviewIn],
+        db: DatabaseDep,
+        principal: PrincipalDep,
     ) -> ReviewOut:
         """Once per side, after completion; directory can build ratings from the event."""
         tenant = acting(principal, WRITE)

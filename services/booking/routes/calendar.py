@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
+from litestar.params import FromPath, JSONBody
 from sqlalchemy import select, text, update
 
 from services.booking import domain, repository
@@ -15,8 +16,7 @@ from services.booking.ical import CalendarEvent, calendar
 from services.booking.models import Booking, CalendarFeed, Resource
 from services.booking.routes.common import READ, WRITE, acting, role_of
 from services.booking.schemas import FeedIn, FeedOut
-from shared.auth import Principal
-from shared.config import Settings
+from shared.app import DatabaseDep, PrincipalDep, SettingsDep
 from shared.db import Database
 from shared.errors import NotFound
 
@@ -44,7 +44,11 @@ class CalendarController(Controller):
 
     @post("/calendar-feeds", status_code=201)
     async def create_feed(
-        self, data: FeedIn, db: Database, principal: Principal, settings: Settings
+        self,
+        data: JSONBody[FeedIn],
+        db: DatabaseDep,
+        principal: PrincipalDep,
+        settings: SettingsDep,
     ) -> FeedOut:
         tenant = acting(principal, WRITE)
         token = secrets.token_urlsafe(32)
@@ -65,7 +69,7 @@ class CalendarController(Controller):
         return feed_out(feed, f"{settings.service_url('web')}{FEED_PATH}{tenant}/{token}.ics")
 
     @get("/calendar-feeds")
-    async def feeds(self, db: Database, principal: Principal) -> list[FeedOut]:
+    async def feeds(self, db: DatabaseDep, principal: PrincipalDep) -> list[FeedOut]:
         tenant = acting(principal, READ)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
             rows = await session.scalars(
@@ -76,7 +80,9 @@ class CalendarController(Controller):
             return [feed_out(feed) for feed in rows]
 
     @delete("/calendar-feeds/{feed_id:uuid}", status_code=204)
-    async def revoke_feed(self, feed_id: UUID, db: Database, principal: Principal) -> None:
+    async def revoke_feed(
+        self, feed_id: FromPath[UUID], db: DatabaseDep, principal: PrincipalDep
+    ) -> None:
         tenant = acting(principal, WRITE)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
             revoked = await session.execute(
@@ -92,12 +98,14 @@ class CalendarController(Controller):
                 raise NotFound("calendar feed")
 
     @get("/calendar/{tenant_id:uuid}/{token:str}", include_in_schema=False)
-    async def feed(self, tenant_id: UUID, token: str, db: Database) -> Response[str]:
+    async def feed(
+        self, tenant_id: FromPath[UUID], token: FromPath[str], db: DatabaseDep
+    ) -> Response[str]:
         """No bearer token: calendar apps cannot send one; the secret URL is the credential."""
         return await _feed(db, tenant_id, token)
 
     @get("/calendar/{token:str}", include_in_schema=False)
-    async def feed_without_tenant(self, token: str, db: Database) -> Response[str]:
+    async def feed_without_tenant(self, token: FromPath[str], db: DatabaseDep) -> Response[str]:
         """Feed URLs handed out before they named their tenant, still subscribed somewhere."""
         return await _feed(db, None, token)
 

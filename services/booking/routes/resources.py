@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.booking import domain, repository
@@ -21,8 +21,7 @@ from services.booking.routes.common import (
     invalid_as_problem,
 )
 from services.booking.schemas import AvailabilityOut, BlockIn, BookingOut, WindowIn
-from shared.auth import Principal
-from shared.db import Database
+from shared.app import DatabaseDep, PrincipalDep
 from shared.errors import NotFound, Problem
 from shared.events import ResourceSnapshot
 
@@ -77,11 +76,11 @@ class ResourceController(Controller):
     @get("/availability")
     async def availability(
         self,
-        resource_id: UUID,
-        db: Database,
-        principal: Principal,
-        start: Annotated[datetime, Parameter(query="from")],
-        end: Annotated[datetime, Parameter(query="to")],
+        resource_id: FromPath[UUID],
+        db: DatabaseDep,
+        principal: PrincipalDep,
+        start: Annotated[datetime, QueryParameter(name="from")],
+        end: Annotated[datetime, QueryParameter(name="to")],
     ) -> AvailabilityOut:
         """Free slots in [from, to), at most 92 days, after lead time, with free units each."""
         tenant = acting(principal, READ)
@@ -93,7 +92,11 @@ class ResourceController(Controller):
 
     @post("/quote", status_code=200)
     async def quote(
-        self, resource_id: UUID, data: WindowIn, db: Database, principal: Principal
+        self,
+        resource_id: FromPath[UUID],
+        data: JSONBody[WindowIn],
+        db: DatabaseDep,
+        principal: PrincipalDep,
     ) -> domain.Quote:
         """The price and cancellation rule for a window, before booking it."""
         tenant = acting(principal, READ)
@@ -103,7 +106,11 @@ class ResourceController(Controller):
 
     @post("/blocks", status_code=201)
     async def block(
-        self, resource_id: UUID, data: BlockIn, db: Database, principal: Principal
+        self,
+        resource_id: FromPath[UUID],
+        data: JSONBody[BlockIn],
+        db: DatabaseDep,
+        principal: PrincipalDep,
     ) -> BookingOut:
         """The provider keeps units for itself; cancel the block to release them."""
         tenant = acting(principal, WRITE)

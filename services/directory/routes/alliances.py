@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from litestar import Controller, get, post
+from litestar.params import FromPath, JSONBody
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,7 @@ from services.directory.schemas import (
     MemberOut,
     TransferIn,
 )
+from shared.app import DatabaseDep, PrincipalDep
 from shared.auth import Principal
 from shared.db import Database
 from shared.errors import NotFound, Problem
@@ -94,7 +96,9 @@ class AlliancesController(Controller):
     tags = ["alliances"]
 
     @post("/", status_code=201)
-    async def create(self, data: AllianceIn, principal: Principal, db: Database) -> AllianceOut:
+    async def create(
+        self, data: JSONBody[AllianceIn], principal: PrincipalDep, db: DatabaseDep
+    ) -> AllianceOut:
         tenant_id = manager(principal)
         async with db.transaction(tenant_id, principal.user_id) as session:
             alliance = Alliance(
@@ -112,7 +116,7 @@ class AlliancesController(Controller):
             return await _out(session, alliance, tenant_id)
 
     @get("/")
-    async def mine(self, principal: Principal, db: Database) -> list[AllianceOut]:
+    async def mine(self, principal: PrincipalDep, db: DatabaseDep) -> list[AllianceOut]:
         """Alliances the business belongs to or is invited to."""
         tenant_id = principal.require_tenant()
         async with db.transaction(tenant_id, principal.user_id) as session:
@@ -130,14 +134,20 @@ class AlliancesController(Controller):
             return [await _out(session, a, tenant_id) for a in alliances]
 
     @get("/{alliance_id:uuid}")
-    async def read(self, alliance_id: UUID, principal: Principal, db: Database) -> AllianceOut:
+    async def read(
+        self, alliance_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+    ) -> AllianceOut:
         tenant_id = principal.require_tenant()
         async with db.transaction(tenant_id, principal.user_id) as session:
             return await _out(session, await _alliance(session, alliance_id, tenant_id), tenant_id)
 
     @post("/{alliance_id:uuid}/invitations", status_code=201)
     async def invite(
-        self, alliance_id: UUID, data: AllianceInviteIn, principal: Principal, db: Database
+        self,
+        alliance_id: FromPath[UUID],
+        data: JSONBody[AllianceInviteIn],
+        principal: PrincipalDep,
+        db: DatabaseDep,
     ) -> AllianceOut:
         tenant_id = manager(principal)
         async with db.transaction(tenant_id, principal.user_id) as session:
@@ -160,11 +170,15 @@ class AlliancesController(Controller):
             return await _out(session, alliance, tenant_id)
 
     @post("/{alliance_id:uuid}/accept", status_code=200)
-    async def accept(self, alliance_id: UUID, principal: Principal, db: Database) -> AllianceOut:
+    async def accept(
+        self, alliance_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+    ) -> AllianceOut:
         return await self._answer(alliance_id, principal, db, "member")
 
     @post("/{alliance_id:uuid}/decline", status_code=200)
-    async def decline(self, alliance_id: UUID, principal: Principal, db: Database) -> AllianceOut:
+    async def decline(
+        self, alliance_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+    ) -> AllianceOut:
         return await self._answer(alliance_id, principal, db, "declined")
 
     async def _answer(
@@ -181,7 +195,9 @@ class AlliancesController(Controller):
             return await _out(session, alliance, tenant_id)
 
     @post("/{alliance_id:uuid}/leave", status_code=204)
-    async def leave(self, alliance_id: UUID, principal: Principal, db: Database) -> None:
+    async def leave(
+        self, alliance_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+    ) -> None:
         """A member leaves; its listings stop being shared with the alliance."""
         tenant_id = manager(principal)
         async with db.transaction(tenant_id, principal.user_id) as session:
@@ -203,7 +219,11 @@ class AlliancesController(Controller):
 
     @post("/{alliance_id:uuid}/transfer", status_code=200)
     async def transfer(
-        self, alliance_id: UUID, data: TransferIn, principal: Principal, db: Database
+        self,
+        alliance_id: FromPath[UUID],
+        data: JSONBody[TransferIn],
+        principal: PrincipalDep,
+        db: DatabaseDep,
     ) -> AllianceOut:
         tenant_id = manager(principal)
         async with db.transaction(tenant_id, principal.user_id) as session:

@@ -7,6 +7,7 @@ from typing import NamedTuple
 from uuid import UUID
 
 import msgspec
+from litestar.di import NamedDependency
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,11 +15,15 @@ from services.directory import domain, repository
 from services.directory.models import Category, Partner, Photo, Resource
 from services.directory.schemas import Location, PhotoOut, ResourceOut, Rules
 from services.directory.search import PhotoRow
+from services.directory.storage import PhotoStore
 from shared.auth import Principal
 from shared.availability import Availability
 from shared.errors import Problem
 
 WRITE_SCOPE = "listings:write"
+
+PhotoStoreDep = NamedDependency[PhotoStore]
+"""How handlers ask for the photo store the app provides: `store: PhotoStoreDep`."""
 
 
 def manager(principal: Principal) -> UUID:

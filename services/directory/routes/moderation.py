@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +16,7 @@ from services.directory import domain, repository
 from services.directory.models import ModerationAction, Photo, Resource
 from services.directory.routes.common import render, staff
 from services.directory.schemas import ReasonIn, ResourceOut
-from shared.auth import Principal
-from shared.db import Database
+from shared.app import DatabaseDep, PrincipalDep
 from shared.errors import NotFound, Problem
 
 
@@ -37,9 +36,9 @@ class ModerationController(Controller):
     @get("/queue")
     async def queue(
         self,
-        principal: Principal,
-        db: Database,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+        principal: PrincipalDep,
+        db: DatabaseDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
     ) -> list[ResourceOut]:
         """New listings and edits of live ones awaiting review, oldest first."""
         staff(principal)
@@ -62,7 +61,9 @@ class ModerationController(Controller):
             return await render(session, rows, None, reviewer=True)
 
     @post("/resources/{resource_id:uuid}/approve", status_code=200)
-    async def approve(self, resource_id: UUID, principal: Principal, db: Database) -> ResourceOut:
+    async def approve(
+        self, resource_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+    ) -> ResourceOut:
         """Publish a submitted listing, or apply a live listing's pending text and photos."""
         actor = staff(principal)
         async with db.transaction(user_id=actor, staff=True) as session:
@@ -97,7 +98,11 @@ class ModerationController(Controller):
 
     @post("/resources/{resource_id:uuid}/reject", status_code=200)
     async def reject(
-        self, resource_id: UUID, data: ReasonIn, principal: Principal, db: Database
+        self,
+        resource_id: FromPath[UUID],
+        data: JSONBody[ReasonIn],
+        principal: PrincipalDep,
+        db: DatabaseDep,
     ) -> ResourceOut:
         """Send a listing back with a reason; for a live one, only its pending edits are refused."""
         actor = staff(principal)
@@ -117,7 +122,11 @@ class ModerationController(Controller):
 
     @post("/resources/{resource_id:uuid}/unpublish", status_code=200)
     async def unpublish(
-        self, resource_id: UUID, data: ReasonIn, principal: Principal, db: Database
+        self,
+        resource_id: FromPath[UUID],
+        data: JSONBody[ReasonIn],
+        principal: PrincipalDep,
+        db: DatabaseDep,
     ) -> ResourceOut:
         actor = staff(principal)
         async with db.transaction(user_id=actor, staff=True) as session:
@@ -127,10 +136,10 @@ class ModerationController(Controller):
     @get("/log")
     async def log(
         self,
-        principal: Principal,
-        db: Database,
-        target: UUID | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 100,
+        principal: PrincipalDep,
+        db: DatabaseDep,
+        target: FromQuery[UUID | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 100,
     ) -> list[AuditOut]:
         """Every moderation action, newest first: who, when, what and why."""
         staff(principal)

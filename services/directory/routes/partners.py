@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +21,7 @@ from services.directory.schemas import (
     PartnerOut,
     ProfilePatch,
 )
-from shared.auth import Principal
-from shared.db import Database
+from shared.app import DatabaseDep, OptionalPrincipalDep, PrincipalDep
 from shared.errors import NotFound, Problem
 
 
@@ -75,7 +74,9 @@ class PartnersController(Controller):
     tags = ["partners"]
 
     @get("/partners/{slug:str}")
-    async def partner(self, slug: str, db: Database, viewer: Principal | None) -> PartnerOut:
+    async def partner(
+        self, slug: FromPath[str], db: DatabaseDep, viewer: OptionalPrincipalDep
+    ) -> PartnerOut:
         """A business's page; suspended businesses are hidden from everyone but themselves."""
         tenant = viewer.tenant_id if viewer else None
         async with db.transaction(tenant) as session:
@@ -87,9 +88,9 @@ class PartnersController(Controller):
     @get("/partners")
     async def names(
         self,
-        db: Database,
-        viewer: Principal | None,
-        tenant_id: Annotated[list[UUID], Parameter(min_items=1, max_items=100)],
+        db: DatabaseDep,
+        viewer: OptionalPrincipalDep,
+        tenant_id: Annotated[list[UUID], QueryParameter(min_items=1, max_items=100)],
     ) -> list[PartnerName]:
         """Businesses' names by tenant id, in one call for a page naming several (a booking's
         other side); unknown and suspended ones are left out, as their pages are."""
@@ -104,7 +105,7 @@ class PartnersController(Controller):
             return [PartnerName(tenant_id=p.tenant_id, name=p.name, slug=p.slug) for p in rows]
 
     @get("/partner")
-    async def own_profile(self, principal: Principal, db: Database) -> PartnerOut:
+    async def own_profile(self, principal: PrincipalDep, db: DatabaseDep) -> PartnerOut:
         """The caller's own business page: profile, live listings, whether it can take payments."""
         tenant_id = principal.require_tenant()
         async with db.transaction(tenant_id, principal.user_id) as session:
@@ -114,7 +115,7 @@ class PartnersController(Controller):
 
     @patch("/partner")
     async def edit_profile(
-        self, data: ProfilePatch, principal: Principal, db: Database
+        self, data: JSONBody[ProfilePatch], principal: PrincipalDep, db: DatabaseDep
     ) -> PartnerOut:
         tenant_id = manager(principal)
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
@@ -130,14 +131,14 @@ class PartnersController(Controller):
             return await partner_out(session, found, tenant_id)
 
     @get("/categories")
-    async def categories(self, db: Database) -> list[CategoryOut]:
+    async def categories(self, db: DatabaseDep) -> list[CategoryOut]:
         async with db.transaction() as session:
             rows = (await session.scalars(select(Category).order_by(Category.id))).all()
         return [CategoryOut(id=c.id, slug=c.slug, name=c.name, parent_id=c.parent_id) for c in rows]
 
     @post("/categories", status_code=201)
     async def add_category(
-        self, data: CategoryIn, principal: Principal, db: Database
+        self, data: JSONBody[CategoryIn], principal: PrincipalDep, db: DatabaseDep
     ) -> CategoryOut:
         """Platform staff grow the tree; slugs are unique."""
         actor = staff(principal)

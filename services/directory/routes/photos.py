@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath, MultipartBody
 from sqlalchemy import func, select
 
 from services.directory import domain, repository
 from services.directory.models import Photo, Resource
-from services.directory.routes.common import can_see, manager, photo_url
+from services.directory.routes.common import PhotoStoreDep, can_see, manager, photo_url
 from services.directory.schemas import PhotoOut
-from services.directory.storage import PhotoStore
-from shared.auth import Principal
-from shared.db import Database
+from shared.app import DatabaseDep, OptionalPrincipalDep, PrincipalDep
 from shared.errors import Conflict, NotFound, Problem, problem_responses
 
 MAX_PHOTO_BYTES = 5 * 1_048_576
@@ -60,11 +57,11 @@ class PhotosController(Controller):
     )
     async def upload(
         self,
-        resource_id: UUID,
-        data: Annotated[PhotoUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
-        principal: Principal,
-        db: Database,
-        store: PhotoStore,
+        resource_id: FromPath[UUID],
+        data: MultipartBody[PhotoUpload],
+        principal: PrincipalDep,
+        db: DatabaseDep,
+        store: PhotoStoreDep,
     ) -> PhotoOut:
         """Add a JPEG, PNG or WebP photo (form field `file`, up to 5 MiB); it shows to others
         once a moderator approves it."""
@@ -106,11 +103,11 @@ class PhotosController(Controller):
     @delete("/resources/{resource_id:uuid}/photos/{photo_id:uuid}", status_code=204)
     async def remove(
         self,
-        resource_id: UUID,
-        photo_id: UUID,
-        principal: Principal,
-        db: Database,
-        store: PhotoStore,
+        resource_id: FromPath[UUID],
+        photo_id: FromPath[UUID],
+        principal: PrincipalDep,
+        db: DatabaseDep,
+        store: PhotoStoreDep,
     ) -> None:
         tenant_id = manager(principal)
         async with db.transaction(tenant_id, principal.user_id) as session:
@@ -131,11 +128,11 @@ class PhotosController(Controller):
     @get("/photos/{photo_id:uuid}")
     async def read(
         self,
-        photo_id: UUID,
+        photo_id: FromPath[UUID],
         request: Request[Any, Any, Any],
-        db: Database,
-        store: PhotoStore,
-        viewer: Principal | None,
+        db: DatabaseDep,
+        store: PhotoStoreDep,
+        viewer: OptionalPrincipalDep,
     ) -> Response[bytes]:
         """The image itself. Unapproved photos exist only for their business and moderators."""
         tenant = viewer.tenant_id if viewer else None

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +18,7 @@ from services.directory.models import Partner, Report, Resource
 from services.directory.routes.common import can_see, staff
 from services.directory.routes.moderation import take_down
 from services.directory.schemas import Reason, Strict
-from shared.auth import Principal
-from shared.db import Database
+from shared.app import DatabaseDep, PrincipalDep
 from shared.errors import Conflict, NotFound
 
 Target = Literal["resource", "partner"]
@@ -115,7 +114,9 @@ class ReportsController(Controller):
     tags = ["reports"]
 
     @post("/reports", status_code=201)
-    async def report(self, data: ReportIn, principal: Principal, db: Database) -> ReportOut:
+    async def report(
+        self, data: JSONBody[ReportIn], principal: PrincipalDep, db: DatabaseDep
+    ) -> ReportOut:
         """Flag a listing or business to the moderators; one open report per person and target."""
         tenant = principal.tenant_id
         try:
@@ -140,9 +141,9 @@ class ReportsController(Controller):
     @get("/moderation/reports")
     async def open_reports(
         self,
-        principal: Principal,
-        db: Database,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 100,
+        principal: PrincipalDep,
+        db: DatabaseDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 100,
     ) -> list[ReportOut]:
         """Open reports, oldest first, each with what it is about."""
         staff(principal)
@@ -162,7 +163,11 @@ class ReportsController(Controller):
 
     @post("/moderation/reports/{report_id:uuid}/resolve", status_code=200)
     async def resolve(
-        self, report_id: UUID, data: ResolveIn, principal: Principal, db: Database
+        self,
+        report_id: FromPath[UUID],
+        data: JSONBody[ResolveIn],
+        principal: PrincipalDep,
+        db: DatabaseDep,
     ) -> ReportOut:
         """Close a report with what was decided; "unpublish" also takes the listing down."""
         actor = staff(principal)

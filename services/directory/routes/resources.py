@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,7 @@ from services.directory import domain, repository
 from services.directory.models import Partner, Resource
 from services.directory.routes.common import can_see, manager, render
 from services.directory.schemas import ResourceIn, ResourceOut, ResourcePatch, Rules
+from shared.app import DatabaseDep, OptionalPrincipalDep, PrincipalDep
 from shared.auth import Principal
 from shared.availability import Availability
 from shared.db import Database
@@ -61,7 +62,9 @@ class ResourcesController(Controller):
     tags = ["listings"]
 
     @post("/", status_code=201)
-    async def create(self, data: ResourceIn, principal: Principal, db: Database) -> ResourceOut:
+    async def create(
+        self, data: JSONBody[ResourceIn], principal: PrincipalDep, db: DatabaseDep
+    ) -> ResourceOut:
         """A new listing starts as a draft that only its business sees."""
         tenant_id = manager(principal)
         async with db.transaction(tenant_id, principal.user_id) as session:
@@ -95,9 +98,9 @@ class ResourcesController(Controller):
     @get("/mine")
     async def mine(
         self,
-        principal: Principal,
-        db: Database,
-        status: Annotated[str | None, Parameter(max_length=20)] = None,
+        principal: PrincipalDep,
+        db: DatabaseDep,
+        status: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> list[ResourceOut]:
         tenant_id = principal.require_tenant()
         query = select(Resource).where(Resource.tenant_id == tenant_id)
@@ -108,7 +111,9 @@ class ResourcesController(Controller):
             return await render(session, rows, tenant_id)
 
     @get("/{resource_id:uuid}")
-    async def read(self, resource_id: UUID, db: Database, viewer: Principal | None) -> ResourceOut:
+    async def read(
+        self, resource_id: FromPath[UUID], db: DatabaseDep, viewer: OptionalPrincipalDep
+    ) -> ResourceOut:
         """A listing as the caller may see it; alliance-only ones are 404 to outsiders."""
         tenant = viewer.tenant_id if viewer else None
         async with db.transaction(tenant, viewer.user_id if viewer else None) as session:
@@ -121,7 +126,11 @@ class ResourcesController(Controller):
 
     @patch("/{resource_id:uuid}")
     async def edit(
-        self, resource_id: UUID, data: ResourcePatch, principal: Principal, db: Database
+        self,
+        resource_id: FromPath[UUID],
+        data: JSONBody[ResourcePatch],
+        principal: PrincipalDep,
+        db: DatabaseDep,
     ) -> ResourceOut:
         """Edits apply at once, except public text of a live listing, which waits for review."""
         tenant_id = manager(principal)
@@ -170,15 +179,21 @@ class ResourcesController(Controller):
             return (await render(session, [resource], tenant_id))[0]
 
     @post("/{resource_id:uuid}/submit", status_code=200)
-    async def submit(self, resource_id: UUID, principal: Principal, db: Database) -> ResourceOut:
+    async def submit(
+        self, resource_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+    ) -> ResourceOut:
         return await self._move(resource_id, "submit", principal, db)
 
     @post("/{resource_id:uuid}/withdraw", status_code=200)
-    async def withdraw(self, resource_id: UUID, principal: Principal, db: Database) -> ResourceOut:
+    async def withdraw(
+        self, resource_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+    ) -> ResourceOut:
         return await self._move(resource_id, "withdraw", principal, db)
 
     @post("/{resource_id:uuid}/unpublish", status_code=200)
-    async def unpublish(self, resource_id: UUID, principal: Principal, db: Database) -> ResourceOut:
+    async def unpublish(
+        self, resource_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+    ) -> ResourceOut:
         return await self._move(resource_id, "unpublish", principal, db)
 
     async def _move(
@@ -199,7 +214,9 @@ class ResourcesController(Controller):
             return (await render(session, [resource], tenant_id))[0]
 
     @delete("/{resource_id:uuid}", status_code=204)
-    async def remove(self, resource_id: UUID, principal: Principal, db: Database) -> None:
+    async def remove(
+        self, resource_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+    ) -> None:
         """Only listings that never went live can be deleted; live ones are unpublished."""
         tenant_id = manager(principal)
         async with db.transaction(tenant_id, principal.user_id) as session:

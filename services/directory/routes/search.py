@@ -10,16 +10,15 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, repository, search
 from services.directory.models import Resource
 from services.directory.routes.common import Companions, shown
 from services.directory.schemas import Kind, ResourceOut
-from shared.auth import Principal
+from shared.app import DatabaseDep, OptionalPrincipalDep
 from shared.availability import Availability, is_open
-from shared.db import Database
 
 SCAN_BUDGET = 1000
 """Candidates one "open during" page may check in Python before it hands back a cursor."""
@@ -130,27 +129,27 @@ class SearchController(Controller):
     @get("/")
     async def search(
         self,
-        db: Database,
-        viewer: Principal | None,
-        q: Annotated[str | None, Parameter(max_length=200)] = None,
-        kind: Kind | None = None,
-        category: Annotated[str | None, Parameter(max_length=60)] = None,
-        min_price: Annotated[int | None, Parameter(ge=0)] = None,
-        max_price: Annotated[int | None, Parameter(ge=0)] = None,
-        free: bool = False,
-        instant: bool = False,
-        alliance_only: bool = False,
-        lat: Annotated[float | None, Parameter(ge=-90, le=90)] = None,
-        lon: Annotated[float | None, Parameter(ge=-180, le=180)] = None,
-        radius_km: Annotated[float | None, Parameter(gt=0, le=1000)] = None,
+        db: DatabaseDep,
+        viewer: OptionalPrincipalDep,
+        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        kind: FromQuery[Kind | None] = None,
+        category: Annotated[str | None, QueryParameter(max_length=60)] = None,
+        min_price: Annotated[int | None, QueryParameter(ge=0)] = None,
+        max_price: Annotated[int | None, QueryParameter(ge=0)] = None,
+        free: FromQuery[bool] = False,
+        instant: FromQuery[bool] = False,
+        alliance_only: FromQuery[bool] = False,
+        lat: Annotated[float | None, QueryParameter(ge=-90, le=90)] = None,
+        lon: Annotated[float | None, QueryParameter(ge=-180, le=180)] = None,
+        radius_km: Annotated[float | None, QueryParameter(gt=0, le=1000)] = None,
         open_from: Annotated[
-            datetime | None, Parameter(description="RFC 3339, with its UTC offset")
+            datetime | None, QueryParameter(description="RFC 3339, with its UTC offset")
         ] = None,
-        open_to: Annotated[datetime | None, Parameter(description="RFC 3339")] = None,
-        sort: search.Sort | None = None,
-        cursor: Annotated[str | None, Parameter(max_length=400)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=50)] = 20,
-        facets: bool = True,
+        open_to: Annotated[datetime | None, QueryParameter(description="RFC 3339")] = None,
+        sort: FromQuery[search.Sort | None] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=400)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
+        facets: FromQuery[bool] = True,
     ) -> SearchOut:
         """Live listings the caller may see; relevance first when `q` is given, else newest."""
         words = (q or "").strip() or None

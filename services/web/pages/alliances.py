@@ -6,10 +6,11 @@ from uuid import UUID
 
 from litestar import get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
-from services.web.pages.common import Ctx, Form, see_other
+from services.web.pages.common import Ctx, CtxDep, Form, see_other
 
 ANSWERS = {
     "accept": "Welcome to the alliance: its members' shared listings are now visible to you.",
@@ -31,12 +32,12 @@ async def _detail_page(ctx: Ctx, alliance_id: UUID, form: Form, status: int = 20
 
 
 @get("/alliances")
-async def alliances(ctx: Ctx) -> Template:
+async def alliances(ctx: CtxDep) -> Template:
     return await _list_page(ctx, Form())
 
 
 @post("/alliances")
-async def create(ctx: Ctx) -> Template | Redirect:
+async def create(ctx: CtxDep) -> Template | Redirect:
     ctx.require()
     form = await ctx.form()
     body = {"name": form.value("name").strip(), "description": form.value("description").strip()}
@@ -49,12 +50,12 @@ async def create(ctx: Ctx) -> Template | Redirect:
 
 
 @get("/alliances/{alliance_id:uuid}")
-async def alliance(ctx: Ctx, alliance_id: UUID) -> Template:
+async def alliance(ctx: CtxDep, alliance_id: FromPath[UUID]) -> Template:
     return await _detail_page(ctx, alliance_id, Form())
 
 
 @post("/alliances/{alliance_id:uuid}/invite")
-async def invite(ctx: Ctx, alliance_id: UUID) -> Template | Redirect:
+async def invite(ctx: CtxDep, alliance_id: FromPath[UUID]) -> Template | Redirect:
     ctx.require()
     form = await ctx.form()
     partner = form.value("partner").strip().lower()
@@ -72,7 +73,7 @@ async def invite(ctx: Ctx, alliance_id: UUID) -> Template | Redirect:
 
 
 @post("/alliances/{alliance_id:uuid}/{answer:str}")
-async def answer(ctx: Ctx, alliance_id: UUID, answer: str) -> Redirect:
+async def answer(ctx: CtxDep, alliance_id: FromPath[UUID], answer: FromPath[str]) -> Redirect:
     if answer not in ANSWERS:
         raise NotFoundException()
     done = await ctx.act("directory", f"/alliances/{alliance_id}/{answer}", ANSWERS[answer])

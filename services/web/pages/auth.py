@@ -6,10 +6,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
-from services.web.pages.common import Ctx, Form, next_url, see_other
+from services.web.pages.common import Ctx, CtxDep, Form, next_url, see_other
 from services.web.session import session_data
 
 COUNTRIES = [
@@ -84,13 +85,15 @@ def _landing(answer: dict[str, Any]) -> str:
 
 
 @get("/signin")
-async def signin_form(ctx: Ctx, next: str = "", reset: str = "") -> Template:
+async def signin_form(
+    ctx: CtxDep, next: FromQuery[str] = "", reset: FromQuery[str] = ""
+) -> Template:
     """`next`: where to go once signed in; `reset=done` after a password reset."""
     return await ctx.page("auth/signin.html", form=Form(values={"next": next}), reset=reset)
 
 
 @post("/signin")
-async def signin(ctx: Ctx) -> Template | Redirect:
+async def signin(ctx: CtxDep) -> Template | Redirect:
     form = await ctx.form()
     body = {"email": form.value("email").strip(), "password": form.value("password")}
     try:
@@ -102,12 +105,12 @@ async def signin(ctx: Ctx) -> Template | Redirect:
 
 
 @get("/signup")
-async def signup_form(ctx: Ctx) -> Template:
+async def signup_form(ctx: CtxDep) -> Template:
     return await ctx.page("auth/signup.html", form=Form(), **business_choices())
 
 
 @post("/signup")
-async def signup(ctx: Ctx) -> Template | Redirect:
+async def signup(ctx: CtxDep) -> Template | Redirect:
     form = await ctx.form()
     body = {
         "email": form.value("email").strip(),
@@ -126,7 +129,7 @@ async def signup(ctx: Ctx) -> Template | Redirect:
 
 
 @post("/signout")
-async def signout(ctx: Ctx) -> Redirect:
+async def signout(ctx: CtxDep) -> Redirect:
     if ctx.sid and (data := await ctx.sessions.close(ctx.sid)):
         body = {"refresh_token": data["refresh_token"]}
         await ctx.api.call("POST", "accounts", "/sessions/sign-out", json=body)
@@ -136,7 +139,7 @@ async def signout(ctx: Ctx) -> Redirect:
 
 
 @post("/switch")
-async def switch(ctx: Ctx) -> Redirect:
+async def switch(ctx: CtxDep) -> Redirect:
     """Act for another of one's businesses; the page one was on reloads for it."""
     ctx.require()
     assert ctx.sid is not None and ctx.data is not None
@@ -147,13 +150,13 @@ async def switch(ctx: Ctx) -> Redirect:
 
 
 @get("/businesses/new")
-async def business_form(ctx: Ctx) -> Template:
+async def business_form(ctx: CtxDep) -> Template:
     ctx.require()
     return await ctx.page("auth/business_new.html", form=Form(), **business_choices())
 
 
 @post("/businesses/new")
-async def create_business(ctx: Ctx) -> Template | Redirect:
+async def create_business(ctx: CtxDep) -> Template | Redirect:
     ctx.require()
     assert ctx.sid is not None and ctx.data is not None
     form = await ctx.form()
@@ -171,13 +174,13 @@ async def create_business(ctx: Ctx) -> Template | Redirect:
 
 
 @get("/invitations/accept")
-async def invitation(ctx: Ctx, token: str = "") -> Template:
+async def invitation(ctx: CtxDep, token: FromQuery[str] = "") -> Template:
     """The mailed link lands here: join as the signed-in person, or as a new account."""
     return await ctx.page("auth/accept.html", form=Form(values={"token": token}))
 
 
 @post("/invitations/accept")
-async def accept_invitation(ctx: Ctx) -> Template | Redirect:
+async def accept_invitation(ctx: CtxDep) -> Template | Redirect:
     form = await ctx.form()
     body: dict[str, Any] = {"token": form.value("token")}
     if ctx.viewer is None:
@@ -193,12 +196,12 @@ async def accept_invitation(ctx: Ctx) -> Template | Redirect:
 
 
 @get("/password-reset")
-async def reset_request_form(ctx: Ctx) -> Template:
+async def reset_request_form(ctx: CtxDep) -> Template:
     return await ctx.page("auth/reset_request.html", form=Form(), sent=False)
 
 
 @post("/password-reset")
-async def reset_request(ctx: Ctx) -> Template:
+async def reset_request(ctx: CtxDep) -> Template:
     """Accounts answers the same whether or not the address has an account."""
     form = await ctx.form()
     try:
@@ -210,13 +213,13 @@ async def reset_request(ctx: Ctx) -> Template:
 
 
 @get("/reset-password")
-async def reset_form(ctx: Ctx, token: str = "") -> Template:
+async def reset_form(ctx: CtxDep, token: FromQuery[str] = "") -> Template:
     """The mailed link lands here."""
     return await ctx.page("auth/reset.html", form=Form(values={"token": token}))
 
 
 @post("/reset-password")
-async def reset(ctx: Ctx) -> Template | Redirect:
+async def reset(ctx: CtxDep) -> Template | Redirect:
     form = await ctx.form()
     body = {"token": form.value("token"), "new_password": form.value("new_password")}
     try:

@@ -7,15 +7,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Response, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
-from services.web.pages.common import Ctx, Form, see_other
+from services.web.pages.common import CtxDep, Form, see_other
 from services.web.session import Viewer
 
 
 @get("/billing/payouts")
-async def payouts(ctx: Ctx, onboarding: str = "") -> Template:
+async def payouts(ctx: CtxDep, onboarding: FromQuery[str] = "") -> Template:
     ctx.require()
     missing = None
     try:
@@ -30,7 +31,7 @@ async def payouts(ctx: Ctx, onboarding: str = "") -> Template:
 
 
 @post("/billing/payouts/onboarding")
-async def onboard(ctx: Ctx) -> Redirect:
+async def onboard(ctx: CtxDep) -> Redirect:
     """Off to Stripe's onboarding; it sends people back to /billing/payouts."""
     ctx.require()
     account = await ctx.post("billing", "/payout-account/onboarding")
@@ -38,14 +39,14 @@ async def onboard(ctx: Ctx) -> Redirect:
 
 
 @get("/billing/plan")
-async def plan(ctx: Ctx, upgrade: str = "") -> Template:
+async def plan(ctx: CtxDep, upgrade: FromQuery[str] = "") -> Template:
     ctx.require()
     current = await ctx.get("billing", "/plan")
     return await ctx.page("billing/plan.html", plan=current, upgrade=upgrade)
 
 
 @post("/billing/plan")
-async def change_plan(ctx: Ctx) -> Redirect:
+async def change_plan(ctx: CtxDep) -> Redirect:
     ctx.require()
     form = await ctx.form()
     wanted = "pro" if form.value("plan") == "pro" else "free"
@@ -73,7 +74,7 @@ def _period(viewer: Viewer, start: str, end: str, form: Form) -> tuple[str, str]
 
 
 @get("/billing/earnings")
-async def earnings(ctx: Ctx) -> Template:
+async def earnings(ctx: CtxDep) -> Template:
     viewer = ctx.require()
     form = Form()
     query = ctx.request.query_params
@@ -85,7 +86,7 @@ async def earnings(ctx: Ctx) -> Template:
 
 
 @get("/billing/earnings.csv")
-async def earnings_csv(ctx: Ctx) -> Response[str]:
+async def earnings_csv(ctx: CtxDep) -> Response[str]:
     """The same statement as a CSV download, fetched with the person's own token."""
     viewer = ctx.require()
     query = ctx.request.query_params

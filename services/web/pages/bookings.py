@@ -8,11 +8,12 @@ from uuid import UUID
 
 from litestar import get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
 from services.web.pages.browse import NOTE_LIMIT, local_window, resource_page
-from services.web.pages.common import Ctx, Form, see_other
+from services.web.pages.common import Ctx, CtxDep, Form, see_other
 
 DECISIONS = {
     "accept": "Accepted. The customer has been told.",
@@ -23,7 +24,7 @@ BOOKING_FIELDS = {"start": "start", "end": "end", "units": "units", "quantity": 
 
 
 @post("/resources/{resource_id:uuid}/book")
-async def book(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
+async def book(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template | Redirect:
     ctx.require()
     form = await ctx.form()
     resource = await ctx.get("directory", f"/resources/{resource_id}")
@@ -52,7 +53,7 @@ async def book(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
 
 
 @get("/bookings")
-async def bookings(ctx: Ctx, role: str = "customer") -> Template:
+async def bookings(ctx: CtxDep, role: FromQuery[str] = "customer") -> Template:
     ctx.require()
     if role not in ("customer", "provider"):
         raise NotFoundException()
@@ -117,12 +118,12 @@ async def _booking_page(
 
 
 @get("/bookings/{booking_id:uuid}")
-async def booking(ctx: Ctx, booking_id: UUID) -> Template:
+async def booking(ctx: CtxDep, booking_id: FromPath[UUID]) -> Template:
     return await _booking_page(ctx, booking_id, Form())
 
 
 @get("/bookings/{booking_id:uuid}/payment")
-async def payment(ctx: Ctx, booking_id: UUID) -> Template:
+async def payment(ctx: CtxDep, booking_id: FromPath[UUID]) -> Template:
     """The pay box alone, which the booking page polls while billing prepares checkout."""
     ctx.require()
     found = await ctx.get("booking", f"/bookings/{booking_id}")
@@ -132,7 +133,7 @@ async def payment(ctx: Ctx, booking_id: UUID) -> Template:
 
 
 @post("/bookings/{booking_id:uuid}/messages")
-async def message(ctx: Ctx, booking_id: UUID) -> Template | Redirect:
+async def message(ctx: CtxDep, booking_id: FromPath[UUID]) -> Template | Redirect:
     ctx.require()
     form = await ctx.form()
     try:
@@ -145,7 +146,7 @@ async def message(ctx: Ctx, booking_id: UUID) -> Template | Redirect:
 
 
 @post("/bookings/{booking_id:uuid}/reviews")
-async def review(ctx: Ctx, booking_id: UUID) -> Template | Redirect:
+async def review(ctx: CtxDep, booking_id: FromPath[UUID]) -> Template | Redirect:
     ctx.require()
     form = await ctx.form()
     body = {"stars": form.integer("stars", 0), "text": form.value("text").strip()}
@@ -159,7 +160,9 @@ async def review(ctx: Ctx, booking_id: UUID) -> Template | Redirect:
 
 
 @post("/bookings/{booking_id:uuid}/{decision:str}")
-async def decide(ctx: Ctx, booking_id: UUID, decision: str) -> Template | Redirect:
+async def decide(
+    ctx: CtxDep, booking_id: FromPath[UUID], decision: FromPath[str]
+) -> Template | Redirect:
     """Accept, decline or cancel with an optional note, which joins the thread and is quoted in
     the mail to the other business; a blank note sends none."""
     if decision not in DECISIONS:
@@ -179,14 +182,14 @@ async def decide(ctx: Ctx, booking_id: UUID, decision: str) -> Template | Redire
 
 
 @get("/calendar")
-async def calendar(ctx: Ctx) -> Template:
+async def calendar(ctx: CtxDep) -> Template:
     ctx.require()
     feeds = await ctx.get("booking", "/calendar-feeds")
     return await ctx.page("bookings/calendar.html", feeds=feeds, created=None)
 
 
 @post("/calendar")
-async def new_feed(ctx: Ctx) -> Template:
+async def new_feed(ctx: CtxDep) -> Template:
     """The feed's URL is shown this once: only its hash is stored."""
     ctx.require()
     created = await ctx.post("booking", "/calendar-feeds", {})
@@ -195,7 +198,7 @@ async def new_feed(ctx: Ctx) -> Template:
 
 
 @post("/calendar/{feed_id:uuid}/revoke")
-async def revoke_feed(ctx: Ctx, feed_id: UUID) -> Redirect:
+async def revoke_feed(ctx: CtxDep, feed_id: FromPath[UUID]) -> Redirect:
     await ctx.call("DELETE", "booking", f"/calendar-feeds/{feed_id}")
     await ctx.flash("Feed revoked; calendars using its URL stop updating.")
     return see_other("/calendar")

@@ -9,10 +9,11 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from litestar import Response, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
-from services.web.pages.common import Ctx, Form, see_other
+from services.web.pages.common import Ctx, CtxDep, Form, see_other
 from services.web.pages.listings import DAYS, KINDS
 from services.web.places import PLACES, locate
 
@@ -70,7 +71,7 @@ def search_params(values: dict[str, str], zone: str, form: Form) -> dict[str, An
 
 
 @get("/search")
-async def search(ctx: Ctx) -> Template:
+async def search(ctx: CtxDep) -> Template:
     viewer = ctx.viewer
     zone = viewer.timezone if viewer else DEFAULT_ZONE
     values = {k: v for k, v in ctx.request.query_params.items() if k in (*SEARCH_FIELDS, "cursor")}
@@ -131,12 +132,12 @@ async def resource_page(ctx: Ctx, resource_id: UUID, form: Form, status: int = 2
 
 
 @get("/resources/{resource_id:uuid}")
-async def resource(ctx: Ctx, resource_id: UUID) -> Template:
+async def resource(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template:
     return await resource_page(ctx, resource_id, Form(values={"units": 1}))
 
 
 @post("/resources/{resource_id:uuid}/report")
-async def report(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
+async def report(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template | Redirect:
     ctx.require()
     form = await ctx.form()
     body = {
@@ -155,13 +156,13 @@ async def report(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
 
 
 @get("/partners/{slug:str}")
-async def partner(ctx: Ctx, slug: str) -> Template:
+async def partner(ctx: CtxDep, slug: FromPath[str]) -> Template:
     found = await ctx.get("directory", f"/partners/{slug}")
     return await ctx.page("browse/partner.html", partner=found)
 
 
 @get("/photos/{photo_id:uuid}")
-async def photo(ctx: Ctx, photo_id: UUID) -> Response[bytes]:
+async def photo(ctx: CtxDep, photo_id: FromPath[UUID]) -> Response[bytes]:
     """A listing photo fetched as the viewer, so owners and moderators see unapproved ones
     (the browser itself holds no token to send to the API)."""
     answer = await ctx.send("GET", "directory", f"/photos/{photo_id}")

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 from litestar import Request, Response
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Redirect, Template
@@ -172,6 +173,10 @@ async def provide_ctx(request: Req, state: State) -> Ctx:
     sid = request.cookies.get(COOKIE)
     data = request.state.session_data = await sessions.load(sid)
     return Ctx(request=request, api=state.api, sessions=sessions, sid=sid, data=data)
+
+
+CtxDep = NamedDependency[Ctx]
+"""How page handlers ask for their caller's context: `ctx: CtxDep`."""
 
 
 def see_other(url: str) -> Redirect:

@@ -7,11 +7,12 @@ from pathlib import Path
 from litestar import get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 
 from services.accounts.mail import mailbox as delivered
 from services.accounts.mail import read_message
-from services.web.pages.common import Ctx
+from services.web.pages.common import CtxDep
 
 
 def _summary(path: Path) -> dict[str, str]:
@@ -25,14 +26,14 @@ def _summary(path: Path) -> dict[str, str]:
 
 
 @get("/dev/mail")
-async def mailbox(ctx: Ctx, state: State) -> Template:
+async def mailbox(ctx: CtxDep, state: State) -> Template:
     folder: Path = state.mail_dir
     newest = list(reversed(delivered(folder)))[:200]
     return await ctx.page("dev/mailbox.html", messages=[_summary(p) for p in newest])
 
 
 @get("/dev/mail/{name:str}")
-async def message(ctx: Ctx, state: State, name: str) -> Template:
+async def message(ctx: CtxDep, state: State, name: FromPath[str]) -> Template:
     folder: Path = state.mail_dir
     path = folder / name
     if "/" in name or not name.endswith(".eml") or not path.is_file():

@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.response import Template
 
 from services.web.api import ApiError
-from services.web.pages.common import Ctx
+from services.web.pages.common import CtxDep
 from services.web.proxy import client, upstreams
 
 
@@ -44,7 +44,7 @@ async def ready(state: State) -> Response[dict[str, Any]]:
 
 
 @get("/", include_in_schema=False)
-async def home(ctx: Ctx) -> Template:
+async def home(ctx: CtxDep) -> Template:
     """What the marketplace offers now; the newest listings the visitor may see."""
     try:
         found = await ctx.get("directory", "/search/", limit=6, facets="false")
@@ -55,5 +55,5 @@ async def home(ctx: Ctx) -> Template:
 
 
 @get("/status", include_in_schema=False)
-async def status(ctx: Ctx, state: State) -> Template:
+async def status(ctx: CtxDep, state: State) -> Template:
     return await ctx.page("status.html", services=await service_health(state))

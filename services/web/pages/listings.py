@@ -9,12 +9,13 @@ from uuid import UUID
 from litestar import get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
 from services.web.formatting import major
 from services.web.pages.auth import business_choices
-from services.web.pages.common import Ctx, Form, see_other
+from services.web.pages.common import Ctx, CtxDep, Form, see_other
 from services.web.places import PLACES, locate, nearest
 from services.web.session import Viewer
 
@@ -200,14 +201,14 @@ async def _add_photo(ctx: Ctx, resource_id: str, form: Form) -> bool:
 
 
 @get("/listings")
-async def my_listings(ctx: Ctx) -> Template:
+async def my_listings(ctx: CtxDep) -> Template:
     ctx.require()
     listings = await ctx.get("directory", "/resources/mine")
     return await ctx.page("listings/mine.html", listings=listings, kinds=KINDS)
 
 
 @get("/listings/new")
-async def new_listing(ctx: Ctx, kind: str = "space") -> Template:
+async def new_listing(ctx: CtxDep, kind: FromQuery[str] = "space") -> Template:
     if kind not in KINDS:
         raise NotFoundException()
     viewer = ctx.require()
@@ -220,7 +221,7 @@ async def new_listing(ctx: Ctx, kind: str = "space") -> Template:
 
 
 @post("/listings/new")
-async def create_listing(ctx: Ctx) -> Template | Redirect:
+async def create_listing(ctx: CtxDep) -> Template | Redirect:
     viewer = ctx.require()
     form, lists = await ctx.form(), await ctx.form_lists()
     kind = form.value("kind")
@@ -285,20 +286,20 @@ async def _own(ctx: Ctx, resource_id: UUID) -> dict[str, Any]:
 
 
 @get("/listings/{resource_id:uuid}")
-async def listing(ctx: Ctx, resource_id: UUID) -> Template:
+async def listing(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template:
     resource = await _own(ctx, resource_id)
     return await ctx.page("listings/show.html", r=resource, kinds=KINDS, days=DAYS)
 
 
 @get("/listings/{resource_id:uuid}/edit")
-async def edit_listing(ctx: Ctx, resource_id: UUID) -> Template:
+async def edit_listing(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template:
     resource = await _own(ctx, resource_id)
     form, open_days = form_of(resource)
     return await _form_page(ctx, resource["kind"], form, open_days, resource=resource)
 
 
 @post("/listings/{resource_id:uuid}/edit")
-async def save_listing(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
+async def save_listing(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template | Redirect:
     viewer, resource = ctx.require(), await _own(ctx, resource_id)
     form, lists = await ctx.form(), await ctx.form_lists()
     body = listing_body(resource["kind"], form, lists, viewer)
@@ -310,13 +311,13 @@ async def save_listing(ctx: Ctx, resource_id: UUID) -> Template | Redirect:
 
 
 @post("/listings/{resource_id:uuid}/photos")
-async def add_photo(ctx: Ctx, resource_id: UUID) -> Redirect:
+async def add_photo(ctx: CtxDep, resource_id: FromPath[UUID]) -> Redirect:
     await _add_photo(ctx, str(resource_id), await ctx.form())
     return see_other(f"/listings/{resource_id}")
 
 
 @post("/listings/{resource_id:uuid}/{move:str}")
-async def move_listing(ctx: Ctx, resource_id: UUID, move: str) -> Redirect:
+async def move_listing(ctx: CtxDep, resource_id: FromPath[UUID], move: FromPath[str]) -> Redirect:
     if move == "delete":
         await ctx.call("DELETE", "directory", f"/resources/{resource_id}")
         await ctx.flash("Listing deleted.")

@@ -6,10 +6,11 @@ from typing import Any
 from uuid import UUID
 
 from litestar import get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
-from services.web.pages.common import Ctx, Form, see_other
+from services.web.pages.common import Ctx, CtxDep, Form, see_other
 
 DECISIONS = {"approve": "Approved; the listing is live.", "reject": "Sent back to its business."}
 
@@ -30,7 +31,7 @@ async def _queue_page(ctx: Ctx, form: Form | None = None, status: int = 200) -> 
 
 
 @get("/moderation")
-async def queue(ctx: Ctx) -> Template:
+async def queue(ctx: CtxDep) -> Template:
     return await _queue_page(ctx)
 
 
@@ -47,7 +48,9 @@ async def _decide(ctx: Ctx, path: str, body: dict[str, Any] | None, field: str) 
 
 
 @post("/moderation/resources/{resource_id:uuid}/{decision:str}")
-async def decide(ctx: Ctx, resource_id: UUID, decision: str) -> Template | Redirect:
+async def decide(
+    ctx: CtxDep, resource_id: FromPath[UUID], decision: FromPath[str]
+) -> Template | Redirect:
     ctx.require_staff()
     form = await ctx.form()
     body = {"reason": form.value("reason").strip()} if decision != "approve" else None
@@ -59,7 +62,7 @@ async def decide(ctx: Ctx, resource_id: UUID, decision: str) -> Template | Redir
 
 
 @post("/moderation/reports/{report_id:uuid}/resolve")
-async def resolve(ctx: Ctx, report_id: UUID) -> Template | Redirect:
+async def resolve(ctx: CtxDep, report_id: FromPath[UUID]) -> Template | Redirect:
     ctx.require_staff()
     form = await ctx.form()
     body = {
@@ -74,14 +77,16 @@ async def resolve(ctx: Ctx, report_id: UUID) -> Template | Redirect:
 
 
 @get("/admin/businesses")
-async def businesses(ctx: Ctx, status: str = "") -> Template:
+async def businesses(ctx: CtxDep, status: FromQuery[str] = "") -> Template:
     ctx.require_staff()
     tenants = await ctx.get("accounts", "/admin/tenants", status=status or None)
     return await ctx.page("moderation/businesses.html", tenants=tenants, shown=status)
 
 
 @post("/admin/businesses/{tenant_id:uuid}/{move:str}")
-async def suspend_or_reinstate(ctx: Ctx, tenant_id: UUID, move: str) -> Redirect:
+async def suspend_or_reinstate(
+    ctx: CtxDep, tenant_id: FromPath[UUID], move: FromPath[str]
+) -> Redirect:
     ctx.require_staff()
     form = await ctx.form()
     body = {"reason": form.value("reason").strip()} if move == "suspend" else {}

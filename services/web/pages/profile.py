@@ -8,7 +8,7 @@ from litestar import get, post
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
-from services.web.pages.common import Ctx, Form, see_other
+from services.web.pages.common import Ctx, CtxDep, Form, see_other
 from services.web.places import PLACES, locate, nearest
 
 CONTACT = [("message", "Messages on Alliance"), ("email", "Email"), ("phone", "Phone")]
@@ -27,7 +27,7 @@ async def _page(ctx: Ctx, form: Form, status: int = 200) -> Template:
 
 
 @get("/profile")
-async def profile(ctx: Ctx) -> Template:
+async def profile(ctx: CtxDep) -> Template:
     viewer = ctx.require()
     partner = await ctx.get("directory", f"/partners/{viewer.tenant_slug}")
     values: dict[str, Any] = {
@@ -39,7 +39,7 @@ async def profile(ctx: Ctx) -> Template:
 
 
 @post("/profile")
-async def save_profile(ctx: Ctx) -> Template | Redirect:
+async def save_profile(ctx: CtxDep) -> Template | Redirect:
     viewer = ctx.require()
     form = await ctx.form()
     body: dict[str, Any] = {

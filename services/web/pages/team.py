@@ -5,10 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
-from services.web.pages.common import Ctx, Form, see_other
+from services.web.pages.common import Ctx, CtxDep, Form, see_other
 
 ROLES = [("member", "Member"), ("admin", "Admin"), ("owner", "Owner")]
 
@@ -28,12 +29,12 @@ async def _team_page(ctx: Ctx, form: Form, status: int = 200) -> Template:
 
 
 @get("/team")
-async def team(ctx: Ctx) -> Template:
+async def team(ctx: CtxDep) -> Template:
     return await _team_page(ctx, Form(values={"role": "member"}))
 
 
 @post("/team/invitations")
-async def invite(ctx: Ctx) -> Template | Redirect:
+async def invite(ctx: CtxDep) -> Template | Redirect:
     ctx.require()
     form = await ctx.form()
     body = {"email": form.value("email").strip(), "role": form.value("role", "member")}
@@ -46,14 +47,14 @@ async def invite(ctx: Ctx) -> Template | Redirect:
 
 
 @post("/team/invitations/{invitation_id:uuid}/revoke")
-async def revoke(ctx: Ctx, invitation_id: UUID) -> Redirect:
+async def revoke(ctx: CtxDep, invitation_id: FromPath[UUID]) -> Redirect:
     await ctx.call("DELETE", "accounts", f"/tenant/invitations/{invitation_id}")
     await ctx.flash("Invitation withdrawn; its link no longer works.")
     return see_other("/team")
 
 
 @post("/team/members/{user_id:uuid}/remove")
-async def remove(ctx: Ctx, user_id: UUID) -> Redirect:
+async def remove(ctx: CtxDep, user_id: FromPath[UUID]) -> Redirect:
     await ctx.call("DELETE", "accounts", f"/tenant/members/{user_id}")
     await ctx.flash("Member removed.")
     return see_other("/team")
