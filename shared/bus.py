@@ -116,7 +116,8 @@ class Broker(RedisBroker):
     Redis counts each message a worker fetches as taken by that worker, and gives it back only once
     the worker's heartbeat stops. A live worker could lose some without stopping: on a connection
     error Dramatiq's consumer thread drops the delayed messages (retries, timers) it holds until
-    due, and a fetch whose reply never arrived took messages it never saw. Such a message stayed taken, never applied, until the worker restarted.
+    due, and a fetch whose reply never arrived took messages it never saw. Such a message stayed
+    taken, never applied, until the worker restarted.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
