@@ -25,6 +25,8 @@ MODERATION: dict[tuple[str, str], str] = {
     ("published", "unpublish"): "unpublished",
     ("submitted", "withdraw"): "draft",
 }
+KIND_CATEGORIES = {"equipment": "equipment", "subcontract": "work", "space": "space"}
+"""Each kind's root of the category tree: the category a new listing of that kind starts in."""
 LISTING_MANAGERS = ("owner", "admin")
 STAFF = ("moderator", "admin")
 
@@ -44,6 +46,19 @@ def next_status(status: str, action: str) -> str:
             current=status,
             action=action,
         ) from None
+
+
+def check_version(current: int, seen: int | None) -> None:
+    """Optimistic concurrency: an edit made from a stale read would silently undo the changes
+    made since, so it is refused; `seen` None (an API client that sends no version) applies."""
+    if seen is not None and seen != current:
+        raise Problem(
+            409,
+            "edit-conflict",
+            "This listing was changed since you read it: read it again, then apply your changes.",
+            current_version=current,
+            your_version=seen,
+        )
 
 
 def check_details(kind: str, details: dict[str, Any]) -> dict[str, Any]:

@@ -14,11 +14,26 @@ Kind = Literal["equipment", "subcontract", "space"]
 PriceUnit = Literal["hour", "day", "unit"]
 Policy = Literal["flexible", "moderate", "strict"]
 Visibility = Literal["public", "alliance"]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=140)]
+TITLE_MAX = 140
+LONG_TEXT_MAX = 5000
+SHORT_TEXT_MAX = 300
+MONEY_MAX = 100_000_000
+"""Minor units: the largest price or deposit a listing may ask."""
+CAPACITY_MAX = 1000
+LEAD_DAYS_MAX = 365
+PERIOD_CAPACITY_MAX = 100_000
+RULE_MINUTES_MIN = 15
+RULE_MINUTES_MAX = 60 * 24 * 90
+"""Booking rules' bounds in minutes: a quarter of an hour to 90 days (notice may be 0)."""
+MAX_PHOTO_BYTES = 5 * 1_048_576
+"""The largest photo the directory stores (the web form checks it before uploading)."""
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=TITLE_MAX)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-LongText = Annotated[str, msgspec.Meta(max_length=5000)]
-ShortText = Annotated[str, msgspec.Meta(max_length=300)]
-Money = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
+LongText = Annotated[str, msgspec.Meta(max_length=LONG_TEXT_MAX)]
+ShortText = Annotated[str, msgspec.Meta(max_length=SHORT_TEXT_MAX)]
+Money = Annotated[int, msgspec.Meta(ge=0, le=MONEY_MAX)]
+Capacity = Annotated[int, msgspec.Meta(ge=1, le=CAPACITY_MAX)]
+RuleMinutes = Annotated[int, msgspec.Meta(ge=RULE_MINUTES_MIN, le=RULE_MINUTES_MAX)]
 Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
 
 
@@ -34,8 +49,8 @@ class EquipmentDetails(Strict):
 
 class SubcontractDetails(Strict):
     work_unit: Literal["hour", "day", "piece"] = "hour"
-    lead_time_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 0
-    capacity_per_period: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 1
+    lead_time_days: Annotated[int, msgspec.Meta(ge=0, le=LEAD_DAYS_MAX)] = 0
+    capacity_per_period: Annotated[int, msgspec.Meta(ge=1, le=PERIOD_CAPACITY_MAX)] = 1
     period: Literal["day", "week", "month"] = "week"
 
 
@@ -53,9 +68,9 @@ DETAILS: dict[str, type[Strict]] = {
 
 
 class Rules(Strict):
-    min_minutes: Annotated[int, msgspec.Meta(ge=15, le=60 * 24 * 90)] = 60
-    max_minutes: Annotated[int, msgspec.Meta(ge=15, le=60 * 24 * 90)] = 60 * 24 * 14
-    lead_minutes: Annotated[int, msgspec.Meta(ge=0, le=60 * 24 * 90)] = 0
+    min_minutes: RuleMinutes = 60
+    max_minutes: RuleMinutes = 60 * 24 * 14
+    lead_minutes: Annotated[int, msgspec.Meta(ge=0, le=RULE_MINUTES_MAX)] = 0
     instant_book: bool = False
     cancellation_policy: Policy = "flexible"
 
@@ -76,7 +91,7 @@ class ResourceIn(Strict):
     price_amount: Money = 0
     member_price_amount: Money | None = None
     price_unit: PriceUnit = "day"
-    capacity: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
+    capacity: Capacity = 1
     rules: Rules = msgspec.field(default_factory=Rules)
     details: dict[str, Any] = msgspec.field(default_factory=dict)
     location: Location | None = None
@@ -87,13 +102,18 @@ class ResourceIn(Strict):
 class ResourcePatch(Strict):
     """Only the fields given change; text changes on a live listing wait for review."""
 
+    version: int | msgspec.UnsetType = msgspec.UNSET
+    """The listing's `version` as the editor read it: if the listing has changed since, the
+    edit is refused (409 `edit-conflict`) and nothing changes. Without it, the edit applies
+    over whatever is there (last write wins)."""
+
     title: Title | msgspec.UnsetType = msgspec.UNSET
     description: LongText | msgspec.UnsetType = msgspec.UNSET
     category: str | msgspec.UnsetType = msgspec.UNSET
     price_amount: Money | msgspec.UnsetType = msgspec.UNSET
     member_price_amount: Money | msgspec.UnsetType | None = msgspec.UNSET
     price_unit: PriceUnit | msgspec.UnsetType = msgspec.UNSET
-    capacity: Annotated[int, msgspec.Meta(ge=1, le=1000)] | msgspec.UnsetType = msgspec.UNSET
+    capacity: Capacity | msgspec.UnsetType = msgspec.UNSET
     availability: Availability | msgspec.UnsetType = msgspec.UNSET
     rules: Rules | msgspec.UnsetType = msgspec.UNSET
     details: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET

@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
+from services.directory import domain
 from tests.directory.conftest import API, Actor, business, listing, published
 from tests.support import expect
 
@@ -252,3 +253,56 @@ async def test_draft_can_be_deleted_but_published_history_stays(
         409,
         "listing-has-history",
     )
+
+
+async def test_an_edit_from_a_stale_version_is_refused_and_changes_nothing(
+    front: httpx.AsyncClient, moderator: Actor
+) -> None:
+    owner = await business(front)
+    live = await published(front, owner, moderator)
+    path = f"{API}/resources/{live['id']}"
+    first = expect(
+        await front.patch(
+            path,
+            json={"version": live["version"], "title": "Kitchen (tab 1)", "price_amount": 3000},
+            headers=owner.headers,
+        ),
+        200,
+    )
+    assert first["version"] > live["version"]
+    # A second tab still holds the version it read before the first save.
+    stale = {"version": live["version"], "description": "Edited in tab 2", "price_amount": 2500}
+    problem = expect(
+        await front.patch(path, json=stale, headers=owner.headers), 409, "edit-conflict"
+    )
+    assert problem["current_version"] == first["version"]
+    now = expect(await front.get(path, headers=owner.headers), 200)
+    assert now["price_amount"] == 3000 and now["version"] == first["version"]
+    assert now["description"] == live["description"]
+    assert now["pending_review"] == {"title": "Kitchen (tab 1)"}
+    # With the version it now reads, the same edit goes through, and the version grows again.
+    fresh = expect(
+        await front.patch(path, json={**stale, "version": now["version"]}, headers=owner.headers),
+        200,
+    )
+    assert fresh["version"] > now["version"] and fresh["price_amount"] == 2500
+
+
+async def test_every_edit_of_a_draft_gives_a_new_version(front: httpx.AsyncClient) -> None:
+    owner = await business(front)
+    body = listing(price_amount=0)
+    draft = expect(await front.post(f"{API}/resources", json=body, headers=owner.headers), 201)
+    path = f"{API}/resources/{draft['id']}"
+    edit = {"version": draft["version"], "title": "Renamed draft"}
+    renamed = expect(await front.patch(path, json=edit, headers=owner.headers), 200)
+    assert renamed["version"] == draft["version"] + 1 and renamed["title"] == "Renamed draft"
+    again = {"version": draft["version"], "title": "Lost rename"}
+    expect(await front.patch(path, json=again, headers=owner.headers), 409, "edit-conflict")
+    # Clients that send no version keep working: their edit applies over what is there.
+    blind = expect(await front.patch(path, json={"capacity": 2}, headers=owner.headers), 200)
+    assert blind["title"] == "Renamed draft" and blind["version"] == renamed["version"] + 1
+
+
+async def test_each_kinds_default_category_exists(front: httpx.AsyncClient) -> None:
+    slugs = {c["slug"] for c in expect(await front.get(f"{API}/categories"), 200)}
+    assert set(domain.KIND_CATEGORIES.values()) <= slugs

@@ -14,11 +14,10 @@ from sqlalchemy import func, select
 from services.directory import domain, repository
 from services.directory.models import Photo, Resource
 from services.directory.routes.common import PhotoStoreDep, can_see, manager, photo_url
-from services.directory.schemas import PhotoOut
+from services.directory.schemas import MAX_PHOTO_BYTES, PhotoOut
 from shared.app import DatabaseDep, OptionalPrincipalDep, PrincipalDep
 from shared.errors import Conflict, NotFound, Problem, problem_responses
 
-MAX_PHOTO_BYTES = 5 * 1_048_576
 MAX_PHOTOS = 10
 MULTIPART_OVERHEAD = 64 * 1024
 """Room for the form's boundaries and headers around a photo of the largest size."""
@@ -68,7 +67,9 @@ class PhotosController(Controller):
         tenant_id = manager(principal)
         content = await data.file.read()
         if len(content) > MAX_PHOTO_BYTES:
-            raise Problem(413, "photo-too-large", "Photos can be at most 5 MiB.")
+            raise Problem(
+                413, "photo-too-large", f"Photos can be at most {MAX_PHOTO_BYTES // 1_048_576} MB."
+            )
         if not content:
             raise domain.invalid("file", "The file is empty.")
         content_type = sniff(content)

@@ -132,13 +132,17 @@ class ResourcesController(Controller):
         principal: PrincipalDep,
         db: DatabaseDep,
     ) -> ResourceOut:
-        """Edits apply at once, except public text of a live listing, which waits for review."""
+        """Edits apply at once, except public text of a live listing, which waits for review.
+        Each edit gives the listing a new `version`; one made from an older version is refused."""
         tenant_id = manager(principal)
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        seen = changes.pop("version", None)
         if not changes:
             raise domain.invalid("body", "Nothing to change.")
         async with db.transaction(tenant_id, principal.user_id) as session:
             resource = await repository.owned_resource(session, tenant_id, resource_id)
+            await session.refresh(resource, with_for_update=True)  # one edit at a time
+            domain.check_version(resource.version, seen)
             partner = await repository.partner(session, tenant_id)
             if "details" in changes:
                 changes["details"] = domain.check_details(resource.kind, changes["details"])
@@ -174,7 +178,9 @@ class ResourcesController(Controller):
                 await repository.set_alliances(session, resource, set(changes["alliance_ids"]))
             if live and changes:
                 await session.flush()
-                await repository.announce(session, resource, first=False)
+                await repository.announce(session, resource, first=False)  # a new version
+            else:
+                resource.version += 1
             await session.flush()
             return (await render(session, [resource], tenant_id))[0]
 
