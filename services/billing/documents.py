@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from html import escape
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.billing.domain import booked_what, format_money
 from services.billing.models import LedgerTransaction, Payment, Tenant
@@ -23,6 +24,28 @@ from shared.money import decimal
 RECEIPT_PATH = "/api/billing/bookings/{booking_id}/receipt.html"
 
 
+def zone_of(tenant_id: UUID, names: Mapping[UUID, Tenant]) -> str:
+    """The provider's zone, in which documents write a booking's times; UTC if unknown."""
+    known = names.get(tenant_id)
+    return _zone(known.timezone if known else "UTC").key
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # accounts checks zones; never fail a receipt
+        return ZoneInfo("UTC")
+
+
+def booked_when(starts_at: datetime, ends_at: datetime, zone: str) -> str:
+    """A booking's window as people there read it: "2026-11-25 09:00 to 12:00 (Europe/Paris)",
+    the end's date written only when it falls on another day."""
+    tz = _zone(zone)
+    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
+    return f"{start:%Y-%m-%d %H:%M} to {until} ({tz.key})"
+
+
 def _party(tenant_id: UUID, names: Mapping[UUID, Tenant]) -> Party:
     known = names.get(tenant_id)
     return Party(tenant_id=tenant_id, name=known.name if known else f"Business {tenant_id}")
@@ -36,11 +59,11 @@ def receipt(
     row: Payment, names: Mapping[UUID, Tenant], paid_at: datetime, *, test_mode: bool
 ) -> ReceiptOut:
     """What the customer paid whom, for which booking, what came back and what the fee was."""
-    currency = row.currency
+    currency, zone = row.currency, zone_of(row.tenant_id, names)
     lines = [
         _line(
-            f"{booked_what(row.title, row.booking_id)} ({row.starts_at:%Y-%m-%d %H:%M} to "
-            f"{row.ends_at:%Y-%m-%d %H:%M} UTC)",
+            f"{booked_what(row.title, row.booking_id)}, "
+            f"{booked_when(row.starts_at, row.ends_at, zone)}",
             row.captured_amount,
             currency,
         )
@@ -53,6 +76,7 @@ def receipt(
         booking_id=row.booking_id,
         title=row.title,
         issued_at=paid_at,
+        timezone=zone,
         customer=_party(row.customer_tenant_id, names),
         provider=_party(row.tenant_id, names),
         currency=currency,
@@ -66,7 +90,8 @@ def receipt(
 
 
 def receipt_html(receipt: ReceiptOut) -> str:
-    money = receipt.currency
+    """The receipt as a standalone page people can keep or print, times in the provider's zone."""
+    money, issued = receipt.currency, _zone(receipt.timezone)
     rows = "".join(
         f"<tr><td>{escape(line.label)}</td><td class=n>{escape(line.formatted)}</td></tr>"
         for line in receipt.lines
@@ -78,7 +103,8 @@ def receipt_html(receipt: ReceiptOut) -> str:
 table{{width:100%;border-collapse:collapse}}td,th{{border-bottom:1px solid #ccc;padding:.4em}}
 .test{{background:#fde68a;padding:.5em}}</style></head><body>
 {banner}<h1>Receipt {escape(receipt.number)}</h1>
-<p>Issued {receipt.issued_at:%Y-%m-%d %H:%M} UTC through Alliance.</p>
+<p>Issued {receipt.issued_at.astimezone(issued):%Y-%m-%d %H:%M} ({escape(issued.key)}) through
+Alliance.</p>
 <p><strong>Paid by</strong> {escape(receipt.customer.name)}<br>
 <strong>Paid to</strong> {escape(receipt.provider.name)}</p>
 <table>{rows}

@@ -18,7 +18,7 @@ import stripe
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.billing import domain, repository, sync
+from services.billing import documents, domain, repository, sync
 from services.billing.models import Payment, StripeEvent, Tenant
 from services.billing.stripe_gateway import gateway, missing
 from shared.bus import Handlers
@@ -40,13 +40,12 @@ log = logging.getLogger("alliance.billing.handlers")
 async def remember_tenant(
     session: AsyncSession, event: TenantCreated | TenantUpdated, occurred_at: datetime
 ) -> None:
-    statement = insert(Tenant).values(
-        tenant_id=event.tenant_id, name=event.name, country=event.country, changed_at=occurred_at
-    )
+    known = {"name": event.name, "country": event.country, "timezone": event.timezone}
+    statement = insert(Tenant).values(tenant_id=event.tenant_id, changed_at=occurred_at, **known)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[Tenant.tenant_id],
-            set_={"name": event.name, "country": event.country, "changed_at": occurred_at},
+            set_={**known, "changed_at": occurred_at},
             where=Tenant.changed_at <= statement.excluded.changed_at,
         )
     )
@@ -91,6 +90,10 @@ async def open_checkout(session: AsyncSession, event: BookingRequested, _: datet
         await repository.move(session, row, "fail", datetime.now(UTC))
         return
     row.destination = account.stripe_account_id
+    names = await repository.tenant_names(session, [booking.provider_tenant_id])
+    when = documents.booked_when(
+        booking.starts_at, booking.ends_at, documents.zone_of(booking.provider_tenant_id, names)
+    )
     try:
         checkout = await gateway().checkout(
             booking_id=booking.booking_id,
@@ -100,8 +103,7 @@ async def open_checkout(session: AsyncSession, event: BookingRequested, _: datet
             currency=booking.currency,
             fee=row.fee_amount,
             destination=account.stripe_account_id,
-            description=f"{domain.booked_what(booking.title, booking.booking_id)}"
-            f" on {booking.starts_at:%Y-%m-%d %H:%M} UTC",
+            description=f"{domain.booked_what(booking.title, booking.booking_id)}, {when}",
         )
     except stripe.InvalidRequestError as exc:  # Stripe refuses it for good: no use retrying
         if missing(exc) and "destination" in (exc.param or ""):

@@ -54,6 +54,9 @@ class Tenant(BillingBase):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
+    """The business's IANA zone, in which its bookings' times are written on payment documents;
+    UTC for businesses billing heard of before it kept the zone, until their next update."""
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

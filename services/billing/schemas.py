@@ -67,6 +67,8 @@ class ReceiptOut(Out, kw_only=True):
     title: str
     """What was booked (the resource's title then); empty for bookings made before it was kept."""
     issued_at: datetime
+    timezone: str
+    """The provider's zone, in which the lines write the booking's times."""
     customer: Party
     provider: Party
     currency: str
@@ -89,9 +91,20 @@ class PayoutAccountOut(Out, kw_only=True):
     onboarding_url: str | None = None
 
 
+class PlanOffer(msgspec.Struct, kw_only=True):
+    """What a plan costs: its monthly price (0 for Free) and its fee on each paid booking."""
+
+    monthly_amount: int
+    """Minor units of `currency`."""
+    currency: str
+    fee_percent: float
+
+
 class PlanOut(Out, kw_only=True):
     plan: str
     fee_percent: float
+    offers: dict[str, PlanOffer]
+    """Every plan by name (free, pro), so a business sees the price before it upgrades."""
     subscription_status: str | None
     cancel_at_period_end: bool
     current_period_end: datetime | None

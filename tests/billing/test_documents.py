@@ -9,10 +9,11 @@ import asyncpg
 import httpx
 import pytest
 
+from services.billing import documents
 from shared.bus import Bus
 from shared.config import Settings
 from tests.billing.helpers import API, authorised, decide, onboarded, pay, payment
-from tests.booking.helpers import business, status_becomes
+from tests.booking.helpers import business, days_ahead, status_becomes
 from tests.directory.conftest import staff_member
 from tests.support import eventually, expect
 
@@ -27,10 +28,36 @@ def period() -> dict[str, str]:
     }
 
 
+def test_a_booking_window_is_written_in_the_providers_zone() -> None:
+    """A 09:00 Paris booking reads 09:00 (Europe/Paris), not 08:00 UTC; the end's date only
+    when it is another day; an unknown zone falls back to UTC, named."""
+    start = datetime(2026, 11, 25, 8, tzinfo=UTC)
+    assert (
+        documents.booked_when(start, start + timedelta(hours=3), "Europe/Paris")
+        == "2026-11-25 09:00 to 12:00 (Europe/Paris)"
+    )
+    assert (
+        documents.booked_when(start, start + timedelta(days=1), "America/New_York")
+        == "2026-11-25 03:00 to 2026-11-26 03:00 (America/New_York)"
+    )
+    summer = datetime(2026, 7, 1, 7, tzinfo=UTC)
+    assert documents.booked_when(summer, summer, "Europe/Paris").startswith("2026-07-01 09:00")
+    assert documents.booked_when(start, start, "Nowhere/Atlantis").endswith("08:00 (UTC)")
+
+
 async def test_receipt_statement_and_admin_views_after_a_partial_refund(
-    front: httpx.AsyncClient, bus: Bus, stack: Settings
+    front: httpx.AsyncClient, bus: Bus, stack: Settings, stripe_api: httpx.AsyncClient
 ) -> None:
     provider, customer, booking = await authorised(front, bus, cancellation_policy="strict")
+    # The booking is 10:00 to 12:00 in Paris, the provider's zone: so say Checkout and receipt.
+    local = f"{days_ahead(10)} 10:00 to 12:00 (Europe/Paris)"
+    intent = (await payment(front, customer, booking["id"]))["payment_intent_id"]
+    sessions = expect(
+        await stripe_api.get("/v1/checkout/sessions", params={"payment_intent": intent}), 200
+    )
+    checkout = sessions["data"][0]["id"]
+    items = expect(await stripe_api.get(f"/v1/checkout/sessions/{checkout}/line_items"), 200)
+    assert items["data"][0]["description"] == f"Kitchen, evenings, {local}"
     receipt_url = f"{API}/bookings/{booking['id']}/receipt"
     expect(await front.get(receipt_url, headers=customer.headers), 409, "not-paid")
     await decide(front, provider, booking, "accept")
@@ -47,7 +74,8 @@ async def test_receipt_statement_and_admin_views_after_a_partial_refund(
     assert receipt["provider"]["tenant_id"] == str(provider.tenant_id)
     assert [line["formatted"] for line in receipt["lines"]] == ["€50.00", "-€25.00"]
     assert receipt["title"] == "Kitchen, evenings"
-    assert receipt["lines"][0]["label"].startswith("Kitchen, evenings (")
+    assert receipt["lines"][0]["label"] == f"Kitchen, evenings, {local}"
+    assert receipt["timezone"] == "Europe/Paris"
     printable = await front.get(f"{receipt_url}.html", headers=customer.headers)
     assert printable.status_code == 200
     assert printable.headers["content-type"] == "text/html; charset=utf-8"
@@ -55,7 +83,8 @@ async def test_receipt_statement_and_admin_views_after_a_partial_refund(
     document = await front.get(receipt["document_url"], headers=customer.headers)
     assert document.status_code == 200 and "attachment" in document.headers["content-disposition"]
     assert receipt["provider"]["name"] in document.text and "€25.00" in document.text
-    assert "Test payment" in document.text and "Kitchen, evenings" in document.text
+    assert "Test payment" in document.text and f"Kitchen, evenings, {local}" in document.text
+    assert "(Europe/Paris) through" in document.text and "UTC" not in document.text
     stranger = await business(front)
     expect(await front.get(receipt_url, headers=stranger.headers), 404)
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.billing import domain, repository, sync
 from services.billing.models import PayoutAccount, Plan
 from services.billing.routes.common import manager, member, test_mode
-from services.billing.schemas import PayoutAccountOut, PlanIn, PlanOut
+from services.billing.schemas import PayoutAccountOut, PlanIn, PlanOffer, PlanOut
 from services.billing.stripe_gateway import gateway, missing
 from shared.app import DatabaseDep, PrincipalDep, SettingsDep
 from shared.config import Settings
@@ -40,6 +40,14 @@ def plan_out(row: Plan, settings: Settings) -> PlanOut:
         test_mode=test_mode(settings),
         plan=row.plan,
         fee_percent=domain.PLAN_FEE_BPS[row.plan] / 100,
+        offers={
+            name: PlanOffer(
+                monthly_amount=domain.PRO_MONTHLY_AMOUNT if name == domain.PRO else 0,
+                currency=domain.PRO_MONTHLY_CURRENCY.upper(),
+                fee_percent=fee_bps / 100,
+            )
+            for name, fee_bps in domain.PLAN_FEE_BPS.items()
+        },
         subscription_status=row.subscription_status,
         cancel_at_period_end=row.cancel_at_period_end,
         current_period_end=row.current_period_end,
