@@ -33,16 +33,41 @@ def price(amount: int, currency: str) -> str:
     return "Free" if amount == 0 else money(amount, currency)
 
 
-def minor_units(text: str, currency: str) -> int:
-    """ "25", "25.5" or "25,50" in the currency → integer minor units; ValueError if not money."""
+def minor_units(text: str, currency: str, most: int) -> int:
+    """ "25", "25.5" or "25,50" in the currency → integer minor units, at most `most`; otherwise
+    ValueError with the message to show (for "abc", "NaN", "Infinity", "1e309" alike)."""
     try:
         value = Decimal(text.strip().replace(",", ".") or "0")
     except InvalidOperation as exc:
         raise ValueError("Enter an amount like 25.00") from exc
-    scaled = value.scaleb(exponent(currency))
+    places = exponent(currency)
+    if not value.is_finite():
+        raise ValueError("Enter an amount like 25.00")
+    if value > Decimal(most).scaleb(-places):
+        raise ValueError(f"Enter an amount of at most {money(most, currency)}")
+    scaled = value.scaleb(places)
     if value < 0 or scaled != scaled.to_integral_value():
-        raise ValueError(f"Enter a positive amount with at most {exponent(currency)} decimals")
+        raise ValueError(f"Enter a positive amount with at most {places} decimals")
     return int(scaled)
+
+
+def hours(minutes: int) -> str:
+    """A number of minutes as hours the way people type them: 15 → "0.25", 129600 → "2160"."""
+    return f"{(Decimal(minutes) / 60).normalize():f}"
+
+
+def minutes(text: str, least: int, most: int) -> int:
+    """Hours typed in a form ("1.5", "1,5") → whole minutes from `least` to `most`; otherwise
+    ValueError with the message to show, in hours (for "abc", "inf", "1e309" alike)."""
+    try:
+        value = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation as exc:
+        raise ValueError("Enter a number of hours, like 1 or 1.5") from exc
+    if not value.is_finite():
+        raise ValueError("Enter a number of hours, like 1 or 1.5")
+    if not Decimal(least) / 60 <= value <= Decimal(most) / 60:
+        raise ValueError(f"Enter from {hours(least)} to {hours(most)} hours")
+    return round(value * 60)
 
 
 def major(amount: int | None, currency: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.web.formatting import duration, minor_units, money, price, when
+from services.directory.schemas import MONEY_MAX, RULE_MINUTES_MAX, RULE_MINUTES_MIN
+from services.web.formatting import duration, hours, minor_units, minutes, money, price, when
 
 
 @pytest.mark.parametrize(
@@ -28,12 +29,37 @@ def test_free_listings_say_so() -> None:
 
 
 def test_typed_amounts_become_minor_units() -> None:
-    assert minor_units("25", "EUR") == 2500
-    assert minor_units("25,5", "EUR") == 2550
-    assert minor_units("1500", "JPY") == 1500
-    for wrong in ("abc", "1.234", "-3"):
+    assert minor_units("25", "EUR", MONEY_MAX) == 2500
+    assert minor_units("25,5", "EUR", MONEY_MAX) == 2550
+    assert minor_units("1500", "JPY", MONEY_MAX) == 1500
+    assert minor_units("1000000", "EUR", MONEY_MAX) == MONEY_MAX
+    for wrong in ("abc", "1.234", "-3", "NaN", "sNaN", "Infinity", "-inf"):
         with pytest.raises(ValueError, match="amount"):
-            minor_units(wrong, "EUR")
+            minor_units(wrong, "EUR", MONEY_MAX)
+
+
+@pytest.mark.parametrize("absurd", ["1e309", "99999999999", "1000000.01", "1e999999999"])
+def test_absurd_amounts_are_refused_naming_the_limit(absurd: str) -> None:
+    with pytest.raises(ValueError, match=r"at most €1,000,000\.00"):
+        minor_units(absurd, "EUR", MONEY_MAX)
+
+
+def test_typed_hours_become_minutes_within_the_bounds() -> None:
+    assert minutes("1.5", RULE_MINUTES_MIN, RULE_MINUTES_MAX) == 90
+    assert minutes("0,25", RULE_MINUTES_MIN, RULE_MINUTES_MAX) == 15
+    assert minutes("0", 0, RULE_MINUTES_MAX) == 0
+    for wrong in ("", "abc", "NaN", "sNaN", "inf", "-Infinity"):
+        with pytest.raises(ValueError, match="number of hours"):
+            minutes(wrong, RULE_MINUTES_MIN, RULE_MINUTES_MAX)
+    for absurd in ("1e309", "-1", "0.1", "2160.5"):
+        with pytest.raises(ValueError, match=r"from 0\.25 to 2160 hours"):
+            minutes(absurd, RULE_MINUTES_MIN, RULE_MINUTES_MAX)
+
+
+def test_minutes_read_as_hours_people_type() -> None:
+    assert hours(15) == "0.25"
+    assert hours(RULE_MINUTES_MAX) == "2160"
+    assert hours(90) == "1.5"
 
 
 def test_times_show_the_viewers_zone_beside_the_resources_when_they_differ() -> None:

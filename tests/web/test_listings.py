@@ -9,6 +9,9 @@ import zlib
 import httpx
 from playwright.async_api import FilePayload, Page, expect
 
+from services.directory.schemas import TITLE_MAX
+from tests.directory.conftest import listing
+from tests.support import expect as expect_answer
 from tests.web.conftest import Contexts, business, payouts_connected, shot, sign_in
 
 
@@ -123,3 +126,80 @@ async def test_provider_lists_three_kinds_with_photo_hours_and_rules(
     await expect(page.locator("tbody tr")).to_have_count(3)
     await expect(page.get_by_text("€15.00 / day")).to_be_visible()
     await shot(page, "journey2-my-listings")
+
+
+async def test_a_save_from_a_stale_tab_is_refused_and_shows_what_was_saved_meanwhile(
+    contexts: Contexts, front: httpx.AsyncClient
+) -> None:
+    provider = await business(front, "twotabs")
+    body = listing(price_amount=2500, title="Kitchen afternoons")
+    created = expect_answer(
+        await front.post("/api/directory/resources", json=body, headers=provider.headers), 201
+    )
+    edit = f"/listings/{created['id']}/edit"
+    first = await sign_in(await contexts(), provider.email)
+    second = await first.context.new_page()
+    await first.goto(edit)
+    await second.goto(edit)
+
+    await first.get_by_label("Title").fill("Kitchen afternoons (edited in tab 1)")
+    await first.get_by_label("Price (EUR)").fill("30")
+    await first.get_by_role("button", name="Save as draft").click()
+    await expect(first.get_by_text("€30.00 / hour")).to_be_visible()
+
+    await second.get_by_label("Description").fill("Edited in tab 2")
+    await second.get_by_role("button", name="Save as draft").click()
+    await expect(second.get_by_role("alert")).to_contain_text("changed in another window")
+    await expect(second.get_by_label("Description")).to_have_value("Edited in tab 2")
+    await expect(second.locator("#f-price-error")).to_have_text("Saved meanwhile: 30.00")
+    await expect(second.locator("#f-title-error")).to_contain_text("(edited in tab 1)")
+    await expect(second.locator("#f-description-error")).to_be_visible()
+    await shot(second, "listing-edit-conflict")
+    path = f"/api/directory/resources/{created['id']}"
+    kept = expect_answer(await front.get(path, headers=provider.headers), 200)
+    assert kept["price_amount"] == 3000 and kept["description"] == body["description"]
+
+    # Taking the values saved meanwhile, the second tab's change now goes through.
+    await second.get_by_label("Title").fill("Kitchen afternoons (edited in tab 1)")
+    await second.get_by_label("Price (EUR)").fill("30.00")
+    await second.get_by_role("button", name="Save as draft").click()
+    await expect(second.get_by_text("Saved as a draft.")).to_be_visible()
+    both = expect_answer(await front.get(path, headers=provider.headers), 200)
+    assert both["title"] == "Kitchen afternoons (edited in tab 1)"
+    assert both["price_amount"] == 3000 and both["description"] == "Edited in tab 2"
+
+
+async def test_odd_numbers_and_a_big_photo_get_field_messages_and_the_kind_sets_the_category(
+    contexts: Contexts, front: httpx.AsyncClient
+) -> None:
+    provider = await business(front, "oddnumbers")
+    page = await sign_in(await contexts(), provider.email)
+    await page.goto("/listings/new?kind=space")
+    await expect(page.get_by_label("Category")).to_have_value("space")
+    await page.goto("/listings/new?kind=equipment")
+    await expect(page.get_by_label("Category")).to_have_value("equipment")
+    await expect(page.get_by_label("Title")).to_have_attribute("maxlength", str(TITLE_MAX))
+    await page.get_by_label("Title").fill("Panel saw")
+    await page.get_by_label("Price (EUR)").fill("NaN")
+    await page.get_by_label("Deposit (EUR)").fill("Infinity")
+    await page.get_by_label("Price for alliance members (EUR)").fill("sNaN")
+    # Number fields as an older browser (or a hand-made request) would send them.
+    for label, text in (("Longest booking (hours)", "inf"), ("Notice needed (hours)", "1e309")):
+        await page.get_by_label(label).evaluate(f"e => {{ e.type = 'text'; e.value = '{text}' }}")
+    big: FilePayload = {
+        "name": "big.png",
+        "mimeType": "image/png",
+        "buffer": png() + bytes(6 * 1_048_576),
+    }
+    await page.get_by_label("Add a photo").set_input_files(files=[big])
+    await page.get_by_role("button", name="Save as draft").click()
+    for field in ("price", "deposit", "member_price"):
+        await expect(page.locator(f"#f-{field}-error")).to_have_text("Enter an amount like 25.00")
+    await expect(page.locator("#f-max_hours-error")).to_contain_text("number of hours")
+    await expect(page.locator("#f-lead_hours-error")).to_have_text("Enter from 0 to 2160 hours")
+    await expect(page.locator("#f-photo-error")).to_contain_text("at most 5 MB")
+    await expect(page.get_by_label("Title")).to_have_value("Panel saw")
+    mine = expect_answer(
+        await front.get("/api/directory/resources/mine", headers=provider.headers), 200
+    )
+    assert mine == [], "nothing is saved while a field is wrong"

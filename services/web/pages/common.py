@@ -4,6 +4,7 @@ rendering, form re-display with errors next to fields, and turning API errors in
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,26 +63,55 @@ class Form:
         """
         if not error.correctable(*also):
             raise error
-        self.message = error.detail
+        # A body the API could not read names the request, not the person's mistake.
+        self.message = None if error.slug == "validation-error" else error.detail
         for path, text in error.fields().items():
             name = _form_name(path, aliases or {})
-            self.errors[name] = text
+            self.errors[name] = _human(text)
         return self
 
-    def integer(self, name: str, default: int) -> int:
+    def integer(self, name: str, default: int, bounds: tuple[int, int] | None = None) -> int:
+        """A whole number typed in the field, within the API's (least, most) when given."""
         text = str(self.values.get(name, "")).strip()
         try:
-            return int(text) if text else default
+            number = int(text) if text else default
         except ValueError:
             self.errors[name] = "Enter a whole number"
             return default
+        if bounds and not bounds[0] <= number <= bounds[1]:
+            self.errors[name] = f"Enter a whole number from {bounds[0]} to {bounds[1]}"
+            return default
+        return number
 
-    def money(self, name: str, currency: str) -> int | None:
+    def money(self, name: str, currency: str, *, most: int) -> int | None:
         try:
-            return minor_units(str(self.values.get(name, "")), currency)
+            return minor_units(str(self.values.get(name, "")), currency, most)
         except ValueError as exc:
             self.errors[name] = str(exc)
             return None
+
+
+_VALIDATION = (
+    (re.compile(r"Expected `str` of length >= 1$"), "Fill this in."),
+    (re.compile(r"Expected `str` of length >= (\d+)$"), "Use at least {0} characters."),
+    (re.compile(r"Expected `str` of length <= (\d+)$"), "Use at most {0} characters."),
+    (re.compile(r"Expected `array` of length <= (\d+)$"), "Choose at most {0}."),
+    (re.compile(r"Expected `(?:int|float)` >= (\S+)$"), "Enter {0} or more."),
+    (re.compile(r"Expected `(?:int|float)` <= (\S+)$"), "Enter {0} or less."),
+    (re.compile(r"^Invalid enum value"), "Choose one of the options."),
+    (re.compile(r"^Object missing required field"), "Fill this in."),
+    (re.compile(r"^Expected `str` matching regex"), "This is not in the expected format."),
+    (re.compile(r"^Expected `[^`]+`, got `[^`]+`$"), "This value is not valid here."),
+)
+"""The services' body validation messages (msgspec's words) as people read them; pages check
+their own fields first, in the units people type, so these are the last resort."""
+
+
+def _human(message: str) -> str:
+    for pattern, text in _VALIDATION:
+        if found := pattern.search(message):
+            return text.format(*found.groups())
+    return message
 
 
 def _form_name(path: str, aliases: Mapping[str, str]) -> str:

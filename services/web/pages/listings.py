@@ -3,6 +3,8 @@ status and the moves between drafts, review and live."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
@@ -12,8 +14,21 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from services.directory.domain import KIND_CATEGORIES
+from services.directory.schemas import (
+    CAPACITY_MAX,
+    LEAD_DAYS_MAX,
+    LONG_TEXT_MAX,
+    MAX_PHOTO_BYTES,
+    MONEY_MAX,
+    PERIOD_CAPACITY_MAX,
+    RULE_MINUTES_MAX,
+    RULE_MINUTES_MIN,
+    SHORT_TEXT_MAX,
+    TITLE_MAX,
+)
 from services.web.api import ApiError
-from services.web.formatting import major
+from services.web.formatting import hours, major, minutes
 from services.web.pages.auth import business_choices
 from services.web.pages.common import Ctx, CtxDep, Form, see_other
 from services.web.places import PLACES, locate, nearest
@@ -31,6 +46,10 @@ POLICIES = [
     ("moderate", "Moderate: full refund up to 5 days before"),
     ("strict", "Strict: half refund up to 7 days before"),
 ]
+CONFLICT = (
+    "This listing was changed in another window or by a colleague since you opened it: your"
+    " changes are not saved yet. Check the values saved meanwhile, noted below, and save again."
+)
 MOVES = {
     "submit": "Submitted for review.",
     "withdraw": "Back to draft.",
@@ -52,15 +71,33 @@ FIELD_NAMES = {
 }
 
 
-def _list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+LIMITS = {
+    "title": TITLE_MAX,
+    "long_text": LONG_TEXT_MAX,
+    "short_text": SHORT_TEXT_MAX,
+    "capacity": CAPACITY_MAX,
+    "lead_days": LEAD_DAYS_MAX,
+    "period_capacity": PERIOD_CAPACITY_MAX,
+    "min_hours": hours(RULE_MINUTES_MIN),
+    "max_hours": hours(RULE_MINUTES_MAX),
+    "photo_mb": MAX_PHOTO_BYTES // 1_048_576,
+}
+"""The directory's limits, for the form's `maxlength`, `min` and `max` and its hints."""
 
 
-def _minutes(form: Form, name: str) -> int | None:
+def _list(form: Form, name: str) -> list[str]:
+    """A comma-separated field's items, each as long as the directory takes."""
+    items = [part.strip() for part in str(form.value(name)).split(",") if part.strip()]
+    if any(len(item) > SHORT_TEXT_MAX for item in items):
+        form.errors[name] = f"Keep each item under {SHORT_TEXT_MAX} characters."
+    return items
+
+
+def _minutes(form: Form, name: str, least: int) -> int | None:
     try:
-        return round(float(str(form.value(name)).replace(",", ".")) * 60)
-    except ValueError:
-        form.errors[name] = "Enter a number of hours, like 1 or 1.5"
+        return minutes(str(form.value(name)), least, RULE_MINUTES_MAX)
+    except ValueError as exc:
+        form.errors[name] = str(exc)
         return None
 
 
@@ -68,19 +105,19 @@ def _details(kind: str, form: Form, currency: str) -> dict[str, Any]:
     if kind == "space":
         return {
             "address": form.value("address").strip(),
-            "equipment_included": _list(form.value("equipment_included")),
-            "certifications": _list(form.value("certifications")),
+            "equipment_included": _list(form, "equipment_included"),
+            "certifications": _list(form, "certifications"),
         }
     if kind == "equipment":
         return {
             "condition": form.value("condition", "good"),
-            "deposit_amount": form.money("deposit", currency) or 0,
+            "deposit_amount": form.money("deposit", currency, most=MONEY_MAX) or 0,
             "pickup_location": form.value("pickup_location").strip(),
         }
     return {
         "work_unit": form.value("work_unit", "hour"),
-        "lead_time_days": form.integer("lead_time_days", 0),
-        "capacity_per_period": form.integer("capacity_per_period", 1),
+        "lead_time_days": form.integer("lead_time_days", 0, (0, LEAD_DAYS_MAX)),
+        "capacity_per_period": form.integer("capacity_per_period", 1, (1, PERIOD_CAPACITY_MAX)),
         "period": form.value("period", "week"),
     }
 
@@ -107,15 +144,17 @@ def listing_body(
         "category": form.value("category"),
         "description": form.value("description").strip(),
         "currency": currency,
-        "price_amount": form.money("price", currency) or 0,
-        "member_price_amount": form.money("member_price", currency) if member else None,
+        "price_amount": form.money("price", currency, most=MONEY_MAX) or 0,
+        "member_price_amount": (
+            form.money("member_price", currency, most=MONEY_MAX) if member else None
+        ),
         "price_unit": form.value("price_unit", "day"),
-        "capacity": form.integer("capacity", 1),
+        "capacity": form.integer("capacity", 1, (1, CAPACITY_MAX)),
         "availability": {"timezone": form.value("timezone") or viewer.timezone, "weekly": weekly},
         "rules": {
-            "min_minutes": _minutes(form, "min_hours") or 60,
-            "max_minutes": _minutes(form, "max_hours") or 60,
-            "lead_minutes": _minutes(form, "lead_hours") or 0,
+            "min_minutes": _minutes(form, "min_hours", RULE_MINUTES_MIN) or 60,
+            "max_minutes": _minutes(form, "max_hours", RULE_MINUTES_MIN) or 60,
+            "lead_minutes": _minutes(form, "lead_hours", 0) or 0,
             "instant_book": form.value("instant_book") == "on",
             "cancellation_policy": form.value("cancellation_policy", "flexible"),
         },
@@ -129,10 +168,12 @@ def listing_body(
 def form_of(resource: dict[str, Any]) -> tuple[Form, set[int]]:
     """A stored listing as form values, to edit it."""
     currency, rules, details = resource["currency"], resource["rules"], resource["details"]
+    pending = resource["pending_review"] or {}  # a live listing's text edits awaiting review
     values: dict[str, Any] = {
-        "title": resource["title"],
-        "category": resource["category_slug"],
-        "description": resource["description"],
+        "version": resource["version"],
+        "title": pending.get("title", resource["title"]),
+        "category": pending.get("category", resource["category_slug"]),
+        "description": pending.get("description", resource["description"]),
         "price": major(resource["price_amount"], currency),
         "member_price": major(resource["member_price_amount"], currency),
         "price_unit": resource["price_unit"],
@@ -167,6 +208,7 @@ async def _form_page(
     resource: dict[str, Any] | None = None,
     chosen: list[str] | None = None,
     status: int = 200,
+    conflict: bool = False,
 ) -> Template:
     ctx.require()
     categories = await ctx.get("directory", "/categories")
@@ -186,8 +228,23 @@ async def _form_page(
         policies=POLICIES,
         places=sorted(PLACES),
         timezones=business_choices()["timezones"],
+        limits=LIMITS,
+        conflict=conflict,
         status=status,
     )
+
+
+async def _photo_error(form: Form) -> str | None:
+    """Why the form's photo cannot be stored, said before anything is saved or sent."""
+    photo = form.value("photo", None)
+    if not isinstance(photo, UploadFile) or not photo.filename:
+        return None
+    size = len(await photo.read())
+    await photo.seek(0)
+    if size <= MAX_PHOTO_BYTES:
+        return None
+    most = LIMITS["photo_mb"]
+    return f"This photo is {size / 1_048_576:.1f} MB; photos can be at most {most} MB."
 
 
 async def _add_photo(ctx: Ctx, resource_id: str, form: Form) -> bool:
@@ -214,7 +271,8 @@ async def new_listing(ctx: CtxDep, kind: FromQuery[str] = "space") -> Template:
     viewer = ctx.require()
     defaults = {"price_unit": "hour" if kind != "equipment" else "day", "capacity": 1,
                 "min_hours": 1, "max_hours": 8, "lead_hours": 0, "timezone": viewer.timezone,
-                "cancellation_policy": "moderate", "visibility": "public"}  # fmt: skip
+                "cancellation_policy": "moderate", "visibility": "public",
+                "category": KIND_CATEGORIES[kind]}  # fmt: skip
     for day in range(5):
         defaults |= {f"start_{day}": "09:00", f"end_{day}": "17:00"}
     return await _form_page(ctx, kind, Form(values=defaults), set(range(5)))
@@ -228,6 +286,8 @@ async def create_listing(ctx: CtxDep) -> Template | Redirect:
     if kind not in KINDS:
         raise NotFoundException()
     body = listing_body(kind, form, lists, viewer)
+    if photo_error := await _photo_error(form):
+        form.errors["photo"] = photo_error
     saved = await _save(ctx, form, "POST", "/resources", body)
     if saved is None:
         return await _again(ctx, kind, form, lists)
@@ -240,26 +300,88 @@ async def _again(
     form: Form,
     lists: dict[str, list[Any]],
     resource: dict[str, Any] | None = None,
+    *,
+    conflict: bool = False,
 ) -> Template:
     """The form as submitted, with its errors, ticked days and chosen alliances kept."""
     days = {int(d) for d in lists.get("open", [])}
     chosen = lists.get("alliances", [])
-    return await _form_page(ctx, kind, form, days, resource=resource, chosen=chosen, status=422)
+    status = 409 if conflict else 422
+    return await _form_page(
+        ctx, kind, form, days, resource=resource, chosen=chosen, status=status, conflict=conflict
+    )
 
 
 async def _save(
     ctx: Ctx, form: Form, method: str, path: str, body: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """The stored listing, or None with the form's errors set (ours or the directory's)."""
+    """The stored listing, or None with the form's errors set (ours or the directory's); an
+    edit conflict propagates, for the edit page to show what was saved meanwhile."""
     if form.errors:
         form.message = "Please correct the fields below."
         return None
     try:
         saved: dict[str, Any] = await ctx.call(method, "directory", path, json=body)
     except ApiError as exc:
+        if exc.slug == "edit-conflict":
+            raise
         form.fail(exc, FIELD_NAMES)
         return None
     return saved
+
+
+def _version(form: Form) -> int:
+    """The version the edit form was filled from; a form without one counts as stale, so the
+    person sees what is saved before overwriting it."""
+    try:
+        return int(str(form.value("version")))
+    except ValueError:
+        return -1
+
+
+def _same(typed: Any, saved: Any) -> bool:
+    """Whether a typed value says what the saved one does ("30" and "30.00" do)."""
+    left, right = str(typed).strip(), str("" if saved is None else saved).strip()
+    try:
+        return Decimal(left.replace(",", ".")) == Decimal(right)
+    except InvalidOperation:
+        return left == right
+
+
+def _week(days: set[int], values: Mapping[str, Any]) -> str:
+    """Opening hours as a line, to compare and show them."""
+    spans = [
+        f"{DAYS[d]} {values.get(f'start_{d}')} to {values.get(f'end_{d}')}" for d in sorted(days)
+    ]
+    return ", ".join(spans) or "closed every day"
+
+
+async def _conflict(
+    ctx: Ctx, form: Form, lists: dict[str, list[Any]], resource_id: UUID
+) -> dict[str, Any]:
+    """Someone saved the listing since this form was filled: keep what the person typed, note
+    beside each field what is saved now, and let the next save go over the current version."""
+    current = await _own(ctx, resource_id)
+    saved, saved_days = form_of(current)
+    names = {c["slug"]: c["name"] for c in await ctx.get("directory", "/categories")}
+    labels = {**names, **dict(UNITS), **dict(POLICIES)}
+    typed_values = {"instant_book": "", **form.values}  # an unticked box is not sent
+    form.values = {**form.values, "version": current["version"]}
+    form.message = CONFLICT
+    for name, value in saved.values.items():
+        typed = typed_values.get(name)
+        if typed is None or name == "version" or name.startswith(("start_", "end_")):
+            continue
+        if _same(typed, value):
+            continue
+        text = str(value) if value not in (None, "") else "empty"
+        if name == "instant_book":
+            text = "on" if value else "off"
+        form.errors[name] = f"Saved meanwhile: {labels.get(text, text)}"
+    typed_days = {int(d) for d in lists.get("open", [])}
+    if _week(typed_days, form.values) != _week(saved_days, saved.values):
+        form.errors["hours"] = f"Saved meanwhile: {_week(saved_days, saved.values)}"
+    return current
 
 
 async def _after_save(ctx: Ctx, resource_id: str, form: Form) -> Redirect:
@@ -305,14 +427,28 @@ async def save_listing(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template | R
     body = listing_body(resource["kind"], form, lists, viewer)
     for fixed in ("kind", "currency"):
         body.pop(fixed)
-    if await _save(ctx, form, "PATCH", f"/resources/{resource_id}", body) is None:
+    body["version"] = _version(form)
+    if photo_error := await _photo_error(form):
+        form.errors["photo"] = photo_error
+    try:
+        saved = await _save(ctx, form, "PATCH", f"/resources/{resource_id}", body)
+    except ApiError as exc:
+        if exc.slug != "edit-conflict":
+            raise
+        current = await _conflict(ctx, form, lists, resource_id)
+        return await _again(ctx, resource["kind"], form, lists, current, conflict=True)
+    if saved is None:
         return await _again(ctx, resource["kind"], form, lists, resource)
     return await _after_save(ctx, str(resource_id), form)
 
 
 @post("/listings/{resource_id:uuid}/photos")
 async def add_photo(ctx: CtxDep, resource_id: FromPath[UUID]) -> Redirect:
-    await _add_photo(ctx, str(resource_id), await ctx.form())
+    form = await ctx.form()
+    if photo_error := await _photo_error(form):
+        await ctx.flash(photo_error, "error")
+    else:
+        await _add_photo(ctx, str(resource_id), form)
     return see_other(f"/listings/{resource_id}")
 
 
