@@ -158,3 +158,21 @@ def opening_windows(availability: Availability, start: datetime, end: datetime) 
 def is_open(availability: Availability, start: datetime, end: datetime) -> bool:
     """True when [start, end) lies entirely inside one opening window."""
     return any(s <= start and end <= e for s, e in opening_windows(availability, start, end))
+
+
+def open_at(availability: Availability, moment: datetime, *, returning: bool = False) -> bool:
+    """True when something can be picked up at `moment` (open from then on) or, `returning`,
+    handed back then (open until then: a return at closing time counts)."""
+    tick = timedelta(microseconds=1)
+    start, end = (moment - tick, moment) if returning else (moment, moment + tick)
+    return bool(opening_windows(availability, start, end))
+
+
+def started_days(timezone: str, start: datetime, end: datetime) -> int:
+    """Days from `start` to `end` in `timezone`, a started one counting whole, at least one.
+
+    A day runs from the pick-up's time of day to the same time the next day on the local clock,
+    so a day across a daylight-saving change (23 or 25 hours) is still one day."""
+    tz = zone(timezone)
+    wall = end.astimezone(tz).replace(tzinfo=None) - start.astimezone(tz).replace(tzinfo=None)
+    return max(1, -(-wall // timedelta(days=1)))

@@ -16,7 +16,9 @@ from shared.availability import (
     InvalidAvailability,
     WeeklyRule,
     is_open,
+    open_at,
     opening_windows,
+    started_days,
     validate,
 )
 
@@ -138,3 +140,46 @@ def test_windows_are_sorted_disjoint_inside_range_and_inside_the_rules(
         assert is_open(hours, s, e)
         local = s.astimezone(ZoneInfo(tz))
         assert any(r.weekday in (local.weekday(), (local.weekday() - 1) % 7) for r in hours.weekly)
+
+
+def test_pick_up_from_opening_and_return_until_closing() -> None:
+    hours = Availability(timezone=PARIS, weekly=WEEKDAYS_9_TO_17)  # 08-16 UTC in winter
+    monday_open, monday_close = utc(2026, 1, 5, 8), utc(2026, 1, 5, 16)
+    assert open_at(hours, monday_open) and not open_at(hours, monday_open, returning=True)
+    assert open_at(hours, monday_close, returning=True) and not open_at(hours, monday_close)
+    assert not open_at(hours, utc(2026, 1, 4, 12))  # Sunday
+    assert not open_at(hours, utc(2026, 1, 4, 12), returning=True)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "days"),
+    [
+        (utc(2026, 1, 5, 8), utc(2026, 1, 5, 9), 1),
+        (utc(2026, 1, 5, 8), utc(2026, 1, 6, 8), 1),
+        (utc(2026, 1, 5, 8), utc(2026, 1, 6, 8, 1), 2),
+        (utc(2026, 1, 5, 8), utc(2026, 1, 12, 8), 7),
+        # Paris skips an hour on 2026-03-29 and repeats one on 2026-10-25: 10:00 to 10:00 local
+        # is 23 or 25 real hours, still one day.
+        (utc(2026, 3, 28, 9), utc(2026, 3, 29, 8), 1),
+        (utc(2026, 3, 28, 9), utc(2026, 3, 29, 9), 2),
+        (utc(2026, 10, 24, 8), utc(2026, 10, 25, 9), 1),
+    ],
+)
+def test_started_days_follow_the_local_clock(start: datetime, end: datetime, days: int) -> None:
+    assert started_days(PARIS, start, end) == days
+
+
+@given(
+    st.sampled_from([PARIS, "America/New_York", "Australia/Sydney", "UTC"]),
+    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 1)),
+    st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=30)),
+)
+def test_started_days_cover_the_window_and_no_more(
+    tz: str, start: datetime, length: timedelta
+) -> None:
+    begin = start.replace(tzinfo=UTC)
+    days = started_days(tz, begin, begin + length)
+    # Local days are 24 h give or take the one daylight-saving hour a window can cross.
+    assert days >= 1
+    assert days * timedelta(days=1) >= length - timedelta(hours=2)
+    assert (days - 1) * timedelta(days=1) < length + timedelta(hours=2)

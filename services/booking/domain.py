@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from shared.availability import Availability, is_open, opening_windows
+from shared.availability import Availability, is_open, open_at, opening_windows, started_days
 from shared.events import BookingRules, ResourceSnapshot
 
 # States ---------------------------------------------------------------------------------------
@@ -134,8 +134,23 @@ def check_window(
         raise InvalidBooking("units", f"Choose between 1 and {resource.capacity} units.")
     if quantity < 1 or (quantity > 1 and resource.kind != "subcontract"):
         raise InvalidBooking("quantity", "A quantity above 1 is for subcontract work only.")
-    if not is_open(resource.availability, start, end):
-        raise InvalidBooking("start", "The resource is not open for the whole window.")
+    check_hours(resource, start, end)
+
+
+def check_hours(resource: ResourceSnapshot, start: datetime, end: datetime) -> None:
+    """Raise InvalidBooking unless the window keeps to the opening hours.
+
+    Something priced per day is picked up and handed back within opening hours, and the nights
+    and closed days between are the renter's (the item is with them); anything else must be
+    open for the whole window."""
+    hours = resource.availability
+    if resource.price_unit != "day":
+        if not is_open(hours, start, end):
+            raise InvalidBooking("start", "The resource is not open for the whole window.")
+    elif not open_at(hours, start):
+        raise InvalidBooking("start", "Pick it up while the business is open.")
+    elif not open_at(hours, end, returning=True):
+        raise InvalidBooking("end", "Bring it back while the business is open.")
 
 
 class Quote(msgspec.Struct, frozen=True, kw_only=True):
@@ -152,13 +167,15 @@ class Quote(msgspec.Struct, frozen=True, kw_only=True):
     cancellation_rule: str
 
 
-def billed_count(price_unit: str, start: datetime, end: datetime, quantity: int) -> int:
-    """Started hours and days are charged whole; per-unit prices charge the quantity."""
-    length = end - start
+def billed_count(
+    price_unit: str, start: datetime, end: datetime, quantity: int, timezone: str
+) -> int:
+    """Started hours and days are charged whole (days on the resource's local clock, so that
+    a week across a daylight-saving change is still seven); per-unit prices charge the quantity."""
     if price_unit == "hour":
-        return math.ceil(length / timedelta(hours=1))
+        return math.ceil((end - start) / timedelta(hours=1))
     if price_unit == "day":
-        return math.ceil(length / timedelta(days=1))
+        return started_days(timezone, start, end)
     return quantity
 
 
@@ -178,7 +195,7 @@ def quote(
         if use_member and resource.member_price_amount is not None
         else resource.price_amount
     )
-    billed = billed_count(resource.price_unit, start, end, quantity)
+    billed = billed_count(resource.price_unit, start, end, quantity, resource.availability.timezone)
     policy = resource.rules.cancellation_policy
     return Quote(
         amount=unit_price * billed * units,
