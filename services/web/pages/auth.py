@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, get_args
 from urllib.parse import urlsplit
 
 from litestar import get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from services.accounts import domain, schemas
 from services.web.api import ApiError
 from services.web.pages.common import Ctx, CtxDep, Form, next_url, see_other
 from services.web.session import session_data
+from shared.errors import Problem
 
 COUNTRIES = [
     ("FR", "France"),
@@ -42,6 +45,14 @@ TIMEZONES = [
     "America/New_York",
     "UTC",
 ]
+NAME_MAX: int = get_args(schemas.Name)[1].max_length
+LIMITS = {
+    "name_max": NAME_MAX,
+    "email_max": get_args(schemas.Text)[1].max_length,
+    "min_password": domain.MIN_PASSWORD,
+    "max_password": domain.MAX_PASSWORD,
+}
+"""The accounts API's limits, for the pages' password hints and fields' `maxlength`."""
 BUSINESS_FIELDS = {
     "business.name": "business_name",
     "business.slug": "slug",
@@ -67,6 +78,36 @@ def business_choices() -> dict[str, Any]:
         "currencies": CURRENCIES,
         "timezones": [(z, z.replace("_", " ")) for z in TIMEZONES],
     }
+
+
+def _name(value: str, field: str) -> None:
+    domain.check_name(value, field)
+    if len(value.strip()) > NAME_MAX:
+        raise domain.invalid(field, f"Use at most {NAME_MAX} characters.")
+
+
+def signup_errors(body: dict[str, Any]) -> dict[str, str]:
+    """Every signup field the accounts rules refuse, by form field, all at once: the API stops
+    at the first, and people should fix everything in one go."""
+    business = body["business"]
+    checks: dict[str, Callable[[], object]] = {
+        "name": lambda: _name(body["name"], "name"),
+        "email": lambda: domain.normalize_email(body["email"]),
+        "password": lambda: domain.check_password(body["password"], body["email"]),
+        "business_name": lambda: _name(business["name"], "business_name"),
+        "slug": lambda: domain.check_slug(business["slug"]),
+        "business": lambda: domain.check_business(
+            business["country"], business["currency"], business["timezone"]
+        ),
+    }
+    errors: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            check()
+        except Problem as exc:
+            field = exc.extra.get("field") if isinstance(exc.extra, dict) else None
+            errors[str(field or name)] = exc.detail
+    return errors
 
 
 async def _signed_in(ctx: Ctx, answer: dict[str, Any], target: str) -> Redirect:
@@ -106,7 +147,7 @@ async def signin(ctx: CtxDep) -> Template | Redirect:
 
 @get("/signup")
 async def signup_form(ctx: CtxDep) -> Template:
-    return await ctx.page("auth/signup.html", form=Form(), **business_choices())
+    return await ctx.page("auth/signup.html", form=Form(), **business_choices(), **LIMITS)
 
 
 @post("/signup")
@@ -118,12 +159,17 @@ async def signup(ctx: CtxDep) -> Template | Redirect:
         "name": form.value("name").strip(),
         "business": business_body(form),
     }
+    form.errors = signup_errors(body)
+    if form.errors:
+        return await ctx.page(
+            "auth/signup.html", form=form, status=422, **business_choices(), **LIMITS
+        )
     try:
         answer = await ctx.api.call("POST", "accounts", "/signup", json=body)
     except ApiError as exc:
         form.fail(exc, BUSINESS_FIELDS)
         return await ctx.page(
-            "auth/signup.html", form=form, status=exc.status, **business_choices()
+            "auth/signup.html", form=form, status=exc.status, **business_choices(), **LIMITS
         )
     return await _signed_in(ctx, answer, "/team")
 
@@ -152,7 +198,7 @@ async def switch(ctx: CtxDep) -> Redirect:
 @get("/businesses/new")
 async def business_form(ctx: CtxDep) -> Template:
     ctx.require()
-    return await ctx.page("auth/business_new.html", form=Form(), **business_choices())
+    return await ctx.page("auth/business_new.html", form=Form(), **business_choices(), **LIMITS)
 
 
 @post("/businesses/new")
@@ -166,7 +212,7 @@ async def create_business(ctx: CtxDep) -> Template | Redirect:
     except ApiError as exc:
         form.fail(exc, {"name": "business_name"})
         return await ctx.page(
-            "auth/business_new.html", form=form, status=exc.status, **business_choices()
+            "auth/business_new.html", form=form, status=exc.status, **business_choices(), **LIMITS
         )
     await ctx.sessions.renew(ctx.sid, ctx.data, ctx.api, tenant=body["slug"])
     await ctx.flash(f"{body['name']} is ready. You are now acting for it.")
@@ -176,7 +222,7 @@ async def create_business(ctx: CtxDep) -> Template | Redirect:
 @get("/invitations/accept")
 async def invitation(ctx: CtxDep, token: FromQuery[str] = "") -> Template:
     """The mailed link lands here: join as the signed-in person, or as a new account."""
-    return await ctx.page("auth/accept.html", form=Form(values={"token": token}))
+    return await ctx.page("auth/accept.html", form=Form(values={"token": token}), **LIMITS)
 
 
 @post("/invitations/accept")
@@ -189,7 +235,7 @@ async def accept_invitation(ctx: CtxDep) -> Template | Redirect:
         answer = await ctx.post("accounts", "/invitations/accept", body)
     except ApiError as exc:
         form.fail(exc, also=(401,))
-        return await ctx.page("auth/accept.html", form=form, status=exc.status)
+        return await ctx.page("auth/accept.html", form=form, status=exc.status, **LIMITS)
     if ctx.sid:
         await ctx.sessions.close(ctx.sid)
     return await _signed_in(ctx, answer, "/team")
@@ -215,7 +261,7 @@ async def reset_request(ctx: CtxDep) -> Template:
 @get("/reset-password")
 async def reset_form(ctx: CtxDep, token: FromQuery[str] = "") -> Template:
     """The mailed link lands here."""
-    return await ctx.page("auth/reset.html", form=Form(values={"token": token}))
+    return await ctx.page("auth/reset.html", form=Form(values={"token": token}), **LIMITS)
 
 
 @post("/reset-password")
@@ -226,5 +272,5 @@ async def reset(ctx: CtxDep) -> Template | Redirect:
         await ctx.post("accounts", "/password-resets/confirm", body)
     except ApiError as exc:
         form.fail(exc, {"password": "new_password"}, also=(401,))
-        return await ctx.page("auth/reset.html", form=form, status=exc.status)
+        return await ctx.page("auth/reset.html", form=form, status=exc.status, **LIMITS)
     return see_other("/signin?reset=done")
