@@ -9,7 +9,11 @@ import zlib
 import httpx
 from playwright.async_api import FilePayload, Page, expect
 
-from services.directory.schemas import TITLE_MAX
+from services.directory.schemas import CAPACITY_MAX, TITLE_MAX
+from services.web.api import ApiError
+from services.web.pages.common import Form
+from services.web.pages.listings import listing_body
+from services.web.session import Viewer
 from tests.directory.conftest import listing
 from tests.support import expect as expect_answer
 from tests.web.conftest import Contexts, business, payouts_connected, shot, sign_in
@@ -203,3 +207,34 @@ async def test_odd_numbers_and_a_big_photo_get_field_messages_and_the_kind_sets_
         await front.get("/api/directory/resources/mine", headers=provider.headers), 200
     )
     assert mine == [], "nothing is saved while a field is wrong"
+
+
+def test_the_listing_form_reads_odd_numbers_as_field_messages_in_the_units_typed() -> None:
+    viewer = Viewer(
+        "u", "Ana", "a@b.example", None, "t", "T", "t", "Europe/Paris", "EUR", "owner", ()
+    )
+    typed = {"price": "NaN", "member_price": "1e309", "capacity": "0", "min_hours": "inf",
+             "max_hours": "1e309", "lead_hours": "-1", "deposit": "sNaN"}  # fmt: skip
+    form = Form(values=typed)
+    listing_body("equipment", form, {}, viewer)
+    assert form.errors == {
+        "price": "Enter an amount like 25.00",
+        "member_price": "Enter an amount of at most €1,000,000.00",
+        "deposit": "Enter an amount like 25.00",
+        "capacity": f"Enter a whole number from 1 to {CAPACITY_MAX}",
+        "min_hours": "Enter a number of hours, like 1 or 1.5",
+        "max_hours": "Enter from 0.25 to 2160 hours",
+        "lead_hours": "Enter from 0 to 2160 hours",
+    }
+
+
+def test_api_validation_words_reach_people_as_plain_messages() -> None:
+    problem = {
+        "type": "https://alliance.dev/problems/validation-error",
+        "detail": "Validation failed for POST /api/directory/resources",
+        "errors": [{"message": "Expected `str` of length <= 140", "key": "title"}],
+    }
+    form = Form().fail(ApiError(400, problem))
+    assert form.message is None and form.errors == {"title": "Use at most 140 characters."}
+    enum = {"errors": [{"message": "Invalid enum value 'century' - at `$.price_unit`"}]}
+    assert Form().fail(ApiError(400, enum)).errors == {"price_unit": "Choose one of the options."}
