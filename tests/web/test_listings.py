@@ -155,7 +155,7 @@ async def test_a_save_from_a_stale_tab_is_refused_and_shows_what_was_saved_meanw
     await second.get_by_role("button", name="Save as draft").click()
     await expect(second.get_by_role("alert")).to_contain_text("changed in another window")
     await expect(second.get_by_label("Description")).to_have_value("Edited in tab 2")
-    await expect(second.locator("#f-price-error")).to_have_text("Saved meanwhile: 30.00")
+    await expect(second.locator("#f-price-error")).to_have_text("Saved now: 30.00")
     await expect(second.locator("#f-title-error")).to_contain_text("(edited in tab 1)")
     await expect(second.locator("#f-description-error")).to_be_visible()
     await shot(second, "listing-edit-conflict")

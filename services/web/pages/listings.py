@@ -48,7 +48,8 @@ POLICIES = [
 ]
 CONFLICT = (
     "This listing was changed in another window or by a colleague since you opened it: your"
-    " changes are not saved yet. Check the values saved meanwhile, noted below, and save again."
+    " changes are not saved yet. Check the saved values noted beside the fields below, and"
+    " save again."
 )
 MOVES = {
     "submit": "Submitted for review.",
@@ -377,10 +378,10 @@ async def _conflict(
         text = str(value) if value not in (None, "") else "empty"
         if name == "instant_book":
             text = "on" if value else "off"
-        form.errors[name] = f"Saved meanwhile: {labels.get(text, text)}"
+        form.errors[name] = f"Saved now: {labels.get(text, text)}"
     typed_days = {int(d) for d in lists.get("open", [])}
     if _week(typed_days, form.values) != _week(saved_days, saved.values):
-        form.errors["hours"] = f"Saved meanwhile: {_week(saved_days, saved.values)}"
+        form.errors["hours"] = f"Saved now: {_week(saved_days, saved.values)}"
     return current
 
 
