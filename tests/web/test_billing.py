@@ -1,20 +1,23 @@
 """Journey 7: a provider connects payouts (simulated onboarding), upgrades to Pro, and after a
-paid booking sees its earnings and exports them as CSV."""
+paid booking sees its earnings and exports them as CSV; the customer downloads the receipt and
+cancels with a partial refund, and the earnings summary still adds up."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import httpx
 from playwright.async_api import expect
 
 from shared.config import Settings
 from tests.booking.helpers import days_ahead, window
+from tests.support import eventually
 from tests.support import expect as answered
 from tests.web.conftest import (
     Contexts,
     Person,
     bookable,
     businesses,
-    next_weekday,
     pay_in_checkout,
     published,
     shot,
@@ -46,10 +49,12 @@ async def test_provider_connects_payouts_upgrades_and_exports_earnings(
     van = await published(
         front, provider, admin, kind="equipment", category="vehicles",
         title="Refrigerated van", price_amount=8000, price_unit="day",
-        rules={"min_minutes": 60, "max_minutes": 1440},
+        rules={"min_minutes": 60, "max_minutes": 1440, "cancellation_policy": "moderate"},
     )  # fmt: skip
     await bookable(front, customer, van["id"])
-    body = {"resource_id": van["id"], **window(next_weekday(2), 10, 18)}
+    # Three days ahead: a cancellation now is refunded half under the moderate policy.
+    day = days_ahead(3)
+    body = {"resource_id": van["id"], **window(day, 10, 18)}
     booking = answered(
         await front.post("/api/booking/bookings", json=body, headers=customer.headers), 201
     )
@@ -73,6 +78,62 @@ async def test_provider_connects_payouts_upgrades_and_exports_earnings(
     saved = await (await download.value).path()
     text = saved.read_text()
     assert "80.00" in text and "Refrigerated van" in text, text
+
+    # The receipt, from the booking page, in the provider's zone (Paris), not UTC.
+    await buyer.reload()
+    async with buyer.expect_download() as download:
+        await buyer.get_by_role("link", name="Download receipt").click()
+    receipt = (await (await download.value).path()).read_text()
+    assert f"Refrigerated van, {day} 10:00 to 18:00 (Europe/Paris)" in receipt, receipt
+    assert "UTC" not in receipt
+
+    # The provider would refund in full; the customer, cancelling, is refunded by the policy.
+    await seller.goto(f"/bookings/{booking['id']}")
+    cancel = seller.get_by_role("button", name="Cancel booking")
+    confirm = "Cancel this booking? The customer gets a full refund."
+    await expect(cancel).to_have_attribute("data-confirm", confirm)
+    questions: list[str] = []
+    buyer.on("dialog", lambda dialog: questions.append(dialog.message))
+    await buyer.get_by_role("button", name="Cancel booking").click()
+    await expect(buyer.locator("#booking-status")).to_have_text("cancelled")
+    policy = "Your refund follows the moderate policy; this page shows it once cancelled."
+    assert questions == [f"Cancel this booking? {policy}"]
+    await expect(buyer.locator("#refund")).to_contain_text("€40.00 (Full refund if cancelled")
+
+    async def refunded() -> bool:
+        url = f"/api/booking/bookings/{booking['id']}"
+        found = answered(await front.get(url, headers=customer.headers), 200)
+        return bool(found["refunded_amount"] == 4000)
+
+    await eventually(refunded)
+    await seller.goto(f"/billing/earnings?from={began}&to={days_ahead(0)}")
+    summary = seller.locator("dl.summary")
+    terms = dict(
+        zip(
+            await summary.locator("dt").all_inner_texts(),
+            [cents(text) for text in await summary.locator("dd").all_inner_texts()],
+            strict=True,
+        )
+    )
+    assert terms == {
+        "Earnings": 8000,
+        "Platform fees": -400,
+        "Refunds": -4000,
+        "Platform fees returned on refunds": 200,
+        "Net": 3800,
+    }
+    assert sum(amount for term, amount in terms.items() if term != "Net") == terms["Net"]
+    await shot(seller, "journey7-earnings-after-refund")
+
+
+MINUS = "\u2212"
+"""The page writes negative amounts with a minus sign before the currency's symbol."""
+
+
+def cents(shown: str) -> int:
+    """A summary amount as the page writes it, in cents: -€40.00 is -4000, +€2.00 is 200."""
+    sign = -1 if shown.startswith(MINUS) else 1
+    return sign * int(Decimal(shown.lstrip(f"+{MINUS}€").replace(",", "")) * 100)
 
 
 async def test_payouts_page_explains_an_account_stripe_lost_and_connects_anew(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from litestar import Response, get, post
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
+from services.web.formatting import local
 from services.web.pages.common import CtxDep, Form, see_other
 from services.web.session import Viewer
 
@@ -47,14 +49,26 @@ async def plan(ctx: CtxDep, upgrade: FromQuery[str] = "") -> Template:
 
 @post("/billing/plan")
 async def change_plan(ctx: CtxDep) -> Redirect:
-    ctx.require()
+    """Upgrade (through Stripe's checkout), cancel Pro at the period's end, or keep it."""
+    viewer = ctx.require()
     form = await ctx.form()
     wanted = "pro" if form.value("plan") == "pro" else "free"
     changed = await ctx.post("billing", "/plan", {"plan": wanted})
     if wanted == "pro" and changed.get("checkout_url") and changed["plan"] != "pro":
         return see_other(changed["checkout_url"])
-    await ctx.flash("Your plan change is saved.")
+    await ctx.flash(_plan_news(changed, viewer.timezone))
     return see_other("/billing/plan")
+
+
+def _plan_news(plan: dict[str, Any], zone: str) -> str:
+    """What the change means for the business, with the date Pro renews or ends."""
+    if plan["plan"] != "pro":
+        return "Your plan change is saved."
+    end = plan.get("current_period_end")
+    until = local(end, zone, "%d %b %Y") if end else "the end of the period"
+    if plan["cancel_at_period_end"]:
+        return f"Pro is cancelled: you keep it until {until}, then move to Free."
+    return f"You keep Pro; it renews on {until}." if end else "You keep Pro."
 
 
 def _period(viewer: Viewer, start: str, end: str, form: Form) -> tuple[str, str]:
@@ -96,5 +110,18 @@ async def earnings_csv(ctx: CtxDep) -> Response[str]:
     return Response(
         answer.text,
         media_type="text/csv",
+        headers={"content-disposition": answer.headers.get("content-disposition", "attachment")},
+    )
+
+
+@get("/bookings/{booking_id:uuid}/receipt")
+async def receipt(ctx: CtxDep, booking_id: FromPath[UUID]) -> Response[str]:
+    """The booking's printable receipt, fetched with the person's own token: the browser has
+    none for the API."""
+    ctx.require()
+    answer = await ctx.send("GET", "billing", f"/bookings/{booking_id}/receipt.html")
+    return Response(
+        answer.text,
+        media_type="text/html",
         headers={"content-disposition": answer.headers.get("content-disposition", "attachment")},
     )
