@@ -10,16 +10,17 @@ from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar.config.app import AppConfig
-from litestar.datastructures import State
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, Message, Scope
 from sqlalchemy import Table
 
-from shared.auth import JWKS_PATH, JwksVerifier, Principal, Verifier, bearer_token
+from shared import keyvalue
+from shared.auth import JWKS_PATH, JwksVerifier, Principal, Revocations, Verifier, bearer_token
 from shared.bus import Bus
 from shared.config import Settings, get_settings
 from shared.db import Database
@@ -45,6 +46,7 @@ class Runtime:
     db: Database
     bus: Bus
     verifier: Verifier
+    revocations: Revocations
     relay_stop: asyncio.Event
     relay_task: asyncio.Task[None] | None = None
 
@@ -67,8 +69,11 @@ async def provide_settings(state: State) -> Settings:
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    """The verified caller; 401 problem when the bearer token is missing or bad."""
-    return await _runtime(request.app.state).verifier.verify(bearer_token(request))
+    """The verified caller; 401 problem when the bearer token is missing, bad or revoked."""
+    runtime = _runtime(request.app.state)
+    principal = await runtime.verifier.verify(bearer_token(request))
+    await runtime.revocations.check(principal)
+    return principal
 
 
 async def provide_viewer(request: Request[Any, Any, Any]) -> Principal | None:
@@ -86,6 +91,24 @@ BusDep = NamedDependency[Bus]
 SettingsDep = NamedDependency[Settings]
 PrincipalDep = NamedDependency[Principal]
 OptionalPrincipalDep = NamedDependency[Principal | None]
+
+
+def has_header(scope: Scope, name: bytes) -> bool:
+    return any(key == name for key, _ in scope["headers"])
+
+
+def keep_out_of_caches(message: Message) -> None:
+    """`Cache-Control: no-store` on a response start, unless its handler chose a policy."""
+    headers = MutableScopeHeaders.from_message(message)
+    if "cache-control" not in headers:
+        headers["cache-control"] = "no-store"
+
+
+async def no_store_when_signed_in(message: Message, scope: Scope) -> None:
+    """An answer to a caller with credentials stays in no cache (a shared proxy, a browser's
+    history after signing out): it holds that caller's private data."""
+    if message["type"] == "http.response.start" and has_header(scope, b"authorization"):
+        keep_out_of_caches(message)
 
 
 def jwks_verifier(settings: Settings) -> Verifier:
@@ -142,6 +165,10 @@ def create_service_app(
             db=Database(cfg.app_database_url, pool_size=cfg.db_pool_size),
             bus=Bus(cfg.redis_url, cfg.queue_namespace),
             verifier=verifier(cfg),
+            revocations=Revocations(
+                keyvalue.connect_async(cfg.redis_url, socket_connect_timeout=1, socket_timeout=1),
+                cfg.queue_namespace,
+            ),
             relay_stop=asyncio.Event(),
         )
         if outbox is not None:
@@ -156,6 +183,7 @@ def create_service_app(
                 await runtime.relay_task
             await runtime.db.close()
             runtime.bus.close()
+            await runtime.revocations.redis.aclose()
 
     class Metrics(PrometheusController):
         path = f"{prefix}/metrics"
@@ -184,6 +212,7 @@ def create_service_app(
             **(dependencies or {}),
         },
         before_request=refuse_repeated_query_parameters,
+        before_send=[no_store_when_signed_in],
         middleware=[
             RequestIdMiddleware,
             PrometheusConfig(app_name=name, prefix="alliance").middleware,

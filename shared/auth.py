@@ -1,27 +1,53 @@
 """Access tokens: accounts signs them (Ed25519), every service verifies them from the JWKS.
 
 Verification never calls accounts per request: the public keys are fetched once and cached, and
-fetched again only when a token names a key id not seen yet.
+fetched again only when a token names a key id not seen yet. What must stop before a token
+expires (a removed or re-roled member, a suspended business, a revoked API key) is looked up in
+Redis instead: one MGET per request (`Revocations`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
 import httpx
 import jwt
 from litestar.connection import ASGIConnection
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from shared.errors import Problem
+from shared.observability import log_fields
 
 ISSUER = "alliance-accounts"
 AUDIENCE = "alliance"
 ALGORITHM = "EdDSA"
 JWKS_PATH = "/api/accounts/.well-known/jwks.json"
+ACCESS_TTL = timedelta(minutes=15)
+"""How long an access token lives, and so how long a revocation must be remembered."""
+
+log = logging.getLogger("alliance.auth")
+
+SCOPES: dict[str, str] = {
+    "tenant:read": "accounts: read the business profile",
+    "tenant:write": "accounts: edit the business profile",
+    "members:read": "accounts: list the business's members",
+    "listings:write": "directory: create, edit, publish and remove the business's listings",
+    "reports:write": "directory: report a listing or a business to the moderators",
+    "booking:read": "booking: read the business's bookings, as customer and provider",
+    "booking:write": "booking: request, answer, cancel and message about bookings",
+    "billing:read": "billing: read payments, earnings, statements and the plan",
+    "billing:write": "billing: manage the payout account and the plan",
+}
+"""Every scope an API key may be granted, with what it allows: the one list accounts grants
+from and services check (`Principal.require_scope`). People are bounded by their role instead."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +61,8 @@ class Principal:
     scopes: tuple[str, ...] = ()
     via_api_key: bool = False
     """An API key's token: `user_id` is the key's id and only `scopes` are granted."""
+    issued_at: float = 0.0
+    """The token's `iat` (seconds, to the millisecond), compared with revocations."""
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
@@ -46,11 +74,19 @@ class Principal:
             platform_role=claims.get("prole"),
             scopes=tuple(claims.get("scp", ())),
             via_api_key=bool(claims.get("akey", False)),
+            issued_at=float(claims.get("iat", 0)),
         )
 
     def allows(self, scope: str) -> bool:
         """People may do what their role allows; an API key only what its scopes name."""
+        if scope not in SCOPES:
+            raise ValueError(f"{scope!r} is not in SCOPES, so no API key could be granted it")
         return not self.via_api_key or scope in self.scopes
+
+    def require_scope(self, scope: str) -> None:
+        """403 for an API key without `scope`; people pass (their role is checked apart)."""
+        if not self.allows(scope):
+            raise Problem(403, "insufficient-scope", f"This API key lacks the {scope} scope.")
 
     def require_tenant(self) -> UUID:
         if self.tenant_id is None:
@@ -61,6 +97,86 @@ class Principal:
 class Unauthenticated(Problem):
     def __init__(self, detail: str = "A valid access token is required.") -> None:
         super().__init__(401, "unauthenticated", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class TokenRevoked(Problem):
+    """401 with its own type, so the web front (or an API client) refreshes: accounts then says
+    what is left (another role, no business, a suspended one)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            401,
+            "token-revoked",
+            "Your access to this business changed; refresh your session or sign in again.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+
+
+def revoked(issued_at: float, revocations: Sequence[bytes | str | None]) -> bool:
+    """Whether a token issued at `issued_at` (seconds) predates a revocation (milliseconds).
+
+    Tokens carry `iat` to the millisecond, so a token minted in the same second as a change but
+    after it still works; one minted in the very millisecond of the change is refused (it costs
+    a refresh, never a missed revocation).
+    """
+    issued_ms = round(issued_at * 1000)
+    return any(value is not None and issued_ms <= int(value) for value in revocations)
+
+
+class Revocations:
+    """Changes that end every token issued before them, kept in Redis for a token's lifetime.
+
+    Accounts records one per (business, person or API key) when a membership ends or its role
+    changes, or a key is revoked, and one per business when it is suspended; every service
+    checks them at each request. When Redis cannot answer, requests fail closed (503).
+    """
+
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        self.redis, self.prefix = redis, f"{namespace}:revoked"
+
+    def member_key(self, tenant_id: UUID, subject_id: UUID) -> str:
+        """A person's (or an API key's: its id is the token's subject) access to a business."""
+        return f"{self.prefix}:{tenant_id}:{subject_id}"
+
+    def tenant_key(self, tenant_id: UUID) -> str:
+        return f"{self.prefix}:{tenant_id}"
+
+    async def revoke(self, key: str) -> None:
+        """Tokens of `key` issued until now stop working; 503 problem when Redis fails, so a
+        change is only committed once recorded."""
+        now_ms = int(time.time() * 1000)
+        try:
+            await self.redis.set(key, now_ms, ex=int(ACCESS_TTL.total_seconds()) + 60)
+        except RedisError as exc:
+            raise _unavailable(exc) from exc
+
+    async def revoke_again(self, key: str) -> None:
+        """After the change committed: also end tokens minted from the old state meanwhile
+        (recorded before the commit, so a failure here is only logged)."""
+        try:
+            await self.revoke(key)
+        except Problem:
+            log.warning("revocation not renewed after commit", extra=log_fields(key=key))
+
+    async def check(self, principal: Principal) -> None:
+        """401 token-revoked when a change since the token was issued concerns it."""
+        if principal.tenant_id is None:
+            return
+        keys = [
+            self.tenant_key(principal.tenant_id),
+            self.member_key(principal.tenant_id, principal.user_id),
+        ]
+        try:
+            values = await self.redis.mget(keys)
+        except RedisError as exc:
+            raise _unavailable(exc) from exc
+        if revoked(principal.issued_at, values):
+            raise TokenRevoked()
+
+
+def _unavailable(exc: RedisError) -> Problem:
+    log.warning("revocations unavailable", extra=log_fields(error=repr(exc)))
+    return Problem(503, "revocations-unavailable", "Cannot check access now; try again shortly.")
 
 
 class Verifier(Protocol):

@@ -46,8 +46,7 @@ async def acting(
     if principal.via_api_key:
         if scope is None:
             raise people_only()
-        if not principal.allows(scope):
-            raise Problem(403, "insufficient-scope", f"This API key lacks the {scope} scope.")
+        principal.require_scope(scope)
         key = await repository.api_key(session, tenant_id, principal.user_id)
         if key is None or key.revoked_at is not None:
             raise Unauthenticated("This API key has been revoked.")

@@ -14,7 +14,7 @@ from services.accounts.routes.common import Kit
 from services.accounts.tokens import Signer
 from shared import keyvalue
 from shared.app import create_service_app
-from shared.auth import KeyVerifier, Verifier
+from shared.auth import KeyVerifier, Revocations, Verifier
 from shared.config import Settings, get_settings
 
 
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         config=config,
         limiter=RateLimiter(redis, cfg.queue_namespace),
         mailer=mailer_for(config.smtp_url, cfg.mail_dir),
+        revocations=Revocations(redis, cfg.queue_namespace),
     )
 
     def verifier(_: Settings) -> Verifier:

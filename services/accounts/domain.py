@@ -5,22 +5,14 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shared.auth import SCOPES
 from shared.errors import Problem
 
 ROLES = ("owner", "admin", "member")
 MANAGERS = ("owner", "admin")
 PLATFORM_ROLES = ("moderator", "admin")
-API_SCOPES = frozenset(
-    {
-        "tenant:read",  # accounts: the business profile
-        "tenant:write",
-        "members:read",  # accounts: who belongs to the business
-        "listings:write",  # directory: manage the business's listings
-        "booking:read",  # booking: the business's bookings
-        "booking:write",
-    }
-)
-"""What an API key may be granted: the scopes the services check (`Principal.allows`).
+API_SCOPES = frozenset(SCOPES)
+"""What an API key may be granted: exactly the scopes the services check (shared.auth.SCOPES).
 People's tokens are bounded by their role instead."""
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128

@@ -44,6 +44,18 @@ def choose(
     raise Problem(403, "not-a-member", "You are not a member of that business.")
 
 
+def kept(
+    memberships: list[tuple[Membership, Tenant]], tenant_id: UUID
+) -> tuple[Membership, Tenant] | None:
+    """The business a session acts for, while its person may still act for it; else none, so
+    a removed member's or a suspended business's session goes on for no business (its
+    programs stop with 403 no-active-tenant) rather than silently for another one."""
+    for membership, tenant in memberships:
+        if tenant.id == tenant_id and tenant.status == "active":
+            return membership, tenant
+    return None
+
+
 async def open_session(
     session: AsyncSession,
     signer: Signer,
@@ -93,16 +105,18 @@ async def _rotate(
     user = await session.get(User, token.user_id)
     if user is None:
         raise Unauthenticated("This account no longer exists.")
-    if slug is None and token.tenant_id is not None:
-        current = await session.get(Tenant, token.tenant_id)
-        slug = current.slug if current else None
     await act_for(session, None, user.id)
-    chosen = choose(await repository.memberships_of(session, user.id), slug)
+    memberships = await repository.memberships_of(session, user.id)
+    if slug is None and token.tenant_id is not None:
+        chosen = kept(memberships, token.tenant_id)
+    else:
+        chosen = choose(memberships, slug)
     return await open_session(session, signer, user, chosen, family_id=token.family_id)
 
 
 async def refresh(db: Database, signer: Signer, secret: str, slug: str | None) -> SessionOut:
-    """Next tokens of this device's session, optionally switched to business `slug`."""
+    """Next tokens of this device's session, optionally switched to business `slug`; without
+    `slug`, for the same business while the person may still act for it, else for none."""
     try:
         async with db.transaction() as session:
             return await _rotate(session, signer, secret, slug)

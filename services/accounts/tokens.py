@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -23,10 +24,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 
-from shared.auth import ALGORITHM, AUDIENCE, ISSUER
+from shared.auth import ACCESS_TTL, ALGORITHM, AUDIENCE, ISSUER
 from shared.errors import Problem
 
-ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=30)
 INVITATION_AUDIENCE = "alliance-invitation"
 RESET_AUDIENCE = "alliance-password-reset"
@@ -101,7 +101,10 @@ class Signer:
     def sign(self, claims: dict[str, Any], audience: str, ttl: timedelta) -> tuple[str, datetime]:
         now = datetime.now(UTC)
         expires = now + ttl
-        full = {"iss": ISSUER, "aud": audience, "iat": now, "exp": expires, **claims}
+        # `iat` to the millisecond (RFC 7519 allows fractions): a revocation then ends the tokens
+        # issued before it but not those issued later in the same second (shared.auth.revoked).
+        issued = math.floor(now.timestamp() * 1000) / 1000
+        full = {"iss": ISSUER, "aud": audience, "iat": issued, "exp": expires, **claims}
         token = jwt.encode(full, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
         return token, expires
 

@@ -9,10 +9,12 @@ from pathlib import Path
 import httpx
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
 
 from services.web.api import Api
 from services.web.config import WebConfig
@@ -20,13 +22,35 @@ from services.web.formatting import FILTERS
 from services.web.pages import dev_routes, page_routes
 from services.web.pages.common import PAGE_EXCEPTION_HANDLERS, provide_ctx
 from services.web.proxy import forward
-from services.web.session import Sessions
+from services.web.session import COOKIE, Sessions
 from shared import keyvalue
+from shared.app import has_header, keep_out_of_caches
 from shared.config import SERVICES, Settings, get_settings
 from shared.observability import RequestIdMiddleware, configure_logging
 
 UPLOAD_LIMIT = 10 * 1_048_576
 HERE = Path(__file__).parent
+
+
+def _signed_in(scope: Scope) -> bool:
+    """The browser sent a session cookie (or a program a token): the answer is theirs alone."""
+    cookies = b";".join(value for key, value in scope["headers"] if key == b"cookie")
+    names = {part.split(b"=", 1)[0].strip() for part in cookies.split(b";")}
+    return COOKIE.encode() in names or has_header(scope, b"authorization")
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """No page may be framed by another site (clickjacking on its buttons), and a signed-in
+    person's pages stay in no cache, so Back after signing out shows nothing private."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    headers["x-frame-options"] = "DENY"
+    policy = headers.get("content-security-policy")
+    ancestors = "frame-ancestors 'none'"
+    headers["content-security-policy"] = f"{policy}; {ancestors}" if policy else ancestors
+    if _signed_in(scope):
+        keep_out_of_caches(message)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -67,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"ctx": Provide(provide_ctx)},
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware],
+        before_send=[security_headers],
         exception_handlers=dict(PAGE_EXCEPTION_HANDLERS),  # type: ignore[arg-type]
         csrf_config=CSRFConfig(
             secret=web.secret,

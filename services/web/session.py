@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import httpx
 from litestar.datastructures import Cookie
 from redis.asyncio import Redis
 
@@ -29,7 +30,20 @@ EARLY = 30
 
 
 class SignedOut(Exception):
-    """The session is missing or ended (expired, revoked, or its business suspended)."""
+    """The session is missing or ended (expired or revoked)."""
+
+
+class AccessChanged(Exception):
+    """The session's business was taken away (membership ended, business suspended) while the
+    person was using it: they stay signed in, for no business, and are told why."""
+
+    def __init__(self, notice: str) -> None:
+        super().__init__(notice)
+        self.notice = notice
+
+
+REVOKED = "token-revoked"
+"""The problem type services answer with for a token issued before a change that concerns it."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,23 @@ def session_data(answer: dict[str, Any], me: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def access_notice(data: dict[str, Any], lost: dict[str, Any] | None = None) -> str | None:
+    """Why a session acts for no business: `lost`, the business a renewal took away, or, on
+    signing in, the person's suspended businesses. None when there is nothing to explain."""
+    if data.get("tenant"):
+        return None
+    suspended = {m["slug"]: m["name"] for m in data["memberships"] if m["status"] == "suspended"}
+    if lost is not None and lost["slug"] not in suspended:
+        return f"You are no longer a member of {lost['name']}."
+    names = [lost["name"]] if lost is not None else list(suspended.values())
+    if not names:
+        return None
+    if len(names) == 1:
+        return f"{names[0]} is suspended, so you cannot act for it. Contact support to know more."
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+    return f"{listed} are suspended, so you cannot act for them. Contact support to know more."
+
+
 class Sessions:
     def __init__(self, redis: Redis, prefix: str, *, secure: bool, max_days: int) -> None:
         self.redis, self.prefix = redis, prefix
@@ -145,8 +176,11 @@ class Sessions:
         await self.redis.set(self._key(sid), json.dumps(data), ex=ttl)
 
     async def open(self, data: dict[str, Any]) -> str:
+        """A new session; the first page says why it acts for no business if it is suspended."""
         sid = secrets.token_urlsafe(32)
         await self.save(sid, data)
+        if notice := access_notice(data):
+            await self.flash(sid, "error", notice)
         return sid
 
     async def close(self, sid: str) -> dict[str, Any] | None:
@@ -170,18 +204,27 @@ class Sessions:
         return [tuple(json.loads(item)) for item in raw]
 
     async def renew(
-        self, sid: str, data: dict[str, Any], api: Api, tenant: str | None = None
+        self,
+        sid: str,
+        data: dict[str, Any],
+        api: Api,
+        tenant: str | None = None,
+        *,
+        revoked: str | None = None,
     ) -> dict[str, Any]:
-        """Fresh tokens (switched to business `tenant` when given), one refresh at a time.
+        """Fresh tokens (switched to business `tenant` when given), one refresh at a time;
+        `revoked`: the access token a service refused, to be replaced even if not yet due.
 
         Under the lock the stored copy is read again: a concurrent request may already have
-        rotated the refresh token this request's copy still holds.
+        rotated the refresh token this request's copy still holds. AccessChanged when the
+        renewed session no longer acts for its business (it is flashed for the next page).
         """
         async with self.redis.lock(self._key(sid) + ":lock", timeout=15, blocking_timeout=15):
             current = await self.load(sid)
             if current is None:
                 raise SignedOut
-            if tenant is None and current["expires_at"] - EARLY > time.time():
+            due = current["expires_at"] - EARLY <= time.time()
+            if tenant is None and not due and current["access_token"] != revoked:
                 data.update(current)
                 return data
             body = {"refresh_token": current["refresh_token"], "tenant": tenant}
@@ -195,10 +238,39 @@ class Sessions:
             me = await api.call("GET", "accounts", "/me", token=answer["access_token"])
             data.update(session_data(answer, me))
             await self.save(sid, data)
-            return data
+        if (
+            tenant is None
+            and current.get("tenant")
+            and (notice := access_notice(data, current["tenant"]))
+        ):
+            await self.flash(sid, "error", notice)
+            raise AccessChanged(notice)
+        return data
 
     async def token(self, sid: str, data: dict[str, Any], api: Api) -> str:
         if data["expires_at"] - EARLY <= time.time():
             data = await self.renew(sid, data, api)
         token: str = data["access_token"]
         return token
+
+    async def send(
+        self,
+        sid: str,
+        data: dict[str, Any],
+        api: Api,
+        method: str,
+        service: str,
+        path: str,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """`api.send` as this session. A token a service refuses as revoked (a role or
+        membership changed, the business was suspended: the refusal means nothing was done)
+        is renewed once, and the call made again with the new role."""
+        token = await self.token(sid, data, api)
+        try:
+            return await api.send(method, service, path, token=token, **kwargs)
+        except ApiError as exc:
+            if exc.status != 401 or exc.slug != REVOKED:
+                raise
+        await self.renew(sid, data, api, revoked=token)
+        return await api.send(method, service, path, token=data["access_token"], **kwargs)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
+from uuid import uuid4
 
 import asyncpg
 import httpx
 import jwt
 import pytest
 
-from services.accounts import tokens
+from services.accounts import domain, tokens
+from services.billing.routes.common import READ as billing_read
+from services.billing.routes.common import WRITE as billing_write
+from services.booking.routes.common import READ as booking_read
+from services.booking.routes.common import WRITE as booking_write
+from services.directory.routes.common import WRITE_SCOPE as directory_write
+from shared.auth import SCOPES, Principal
 from shared.config import Settings
 from tests.accounts.helpers import API, Account, join, sign_up
 from tests.directory.conftest import listing
@@ -58,7 +66,7 @@ async def test_key_lifecycle(front: httpx.AsyncClient, owner_conn: asyncpg.Conne
     expect(await front.delete(f"{KEYS}/{created['id']}", headers=owner.headers), 204)
     expect(await exchange(front, key), 401, "unauthenticated")
     answer = await front.get(f"{API}/tenant", headers=auth(access["access_token"]))
-    expect(answer, 401, "unauthenticated")
+    expect(answer, 401, "token-revoked")
     listed = expect(await front.get(KEYS, headers=owner.headers), 200)
     assert listed[0]["revoked_at"] is not None
 
@@ -105,6 +113,50 @@ async def test_key_works_in_other_services_within_its_scopes(front: httpx.AsyncC
     created = expect(await front.post(resources, json=listing(), headers=as_writer), 201)
     mine = expect(await front.get(f"{resources}/mine", headers=owner.headers), 200)
     assert [r["id"] for r in mine] == [created["id"]]
+
+
+async def test_every_scope_a_service_checks_can_be_granted(front: httpx.AsyncClient) -> None:
+    """Billing's scopes are grantable and work; filing a report is a write needing its scope."""
+    owner = await sign_up(front)
+    statement = "/api/billing/statement"
+    period = {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"}
+    billing = (await create_key(front, owner, "billing:read"))["key"]
+    as_billing = auth(expect(await exchange(front, billing), 200)["access_token"])
+    expect(await front.get(statement, params=period, headers=as_billing), 200)
+    csv = await front.get(f"{statement}/csv", params=period, headers=as_billing)
+    assert csv.status_code == 200 and csv.text.startswith("date,kind,")
+    onboarding = "/api/billing/payout-account/onboarding"
+    expect(await front.post(onboarding, headers=as_billing), 403, "insufficient-scope")
+
+    partner = f"/api/directory/partners/{owner.slug}"
+    await eventually(lambda: _answers(front.get(partner)))
+    report = {"target_type": "partner", "target_id": str(owner.tenant_id), "reason": "Spam"}
+    reports = "/api/directory/reports"
+    reader = (await create_key(front, owner, "booking:read"))["key"]
+    as_reader = auth(expect(await exchange(front, reader), 200)["access_token"])
+    expect(await front.post(reports, json=report, headers=as_reader), 403, "insufficient-scope")
+    reporter = (await create_key(front, owner, "reports:write"))["key"]
+    as_reporter = auth(expect(await exchange(front, reporter), 200)["access_token"])
+    expect(await front.post(reports, json=report, headers=as_reporter), 201)
+
+
+async def _answers(request: Awaitable[httpx.Response]) -> bool:
+    return (await request).status_code == 200
+
+
+async def test_the_key_form_documents_the_scopes(front: httpx.AsyncClient) -> None:
+    document = expect(await front.get(f"{API}/schema/openapi.json"), 200)
+    description = document["paths"][f"{API}/tenant/api-keys"]["post"]["description"]
+    assert all(f"`{scope}`" in description for scope in SCOPES)
+
+
+def test_services_check_only_grantable_scopes() -> None:
+    """The scopes each service checks are the ones accounts grants (shared.auth.SCOPES)."""
+    checked = {directory_write, booking_read, booking_write, billing_read, billing_write}
+    assert checked <= set(SCOPES) == set(domain.API_SCOPES)
+    principal = Principal(uuid4(), uuid4(), None, None, scopes=("booking:read",), via_api_key=True)
+    with pytest.raises(ValueError, match="not in SCOPES"):
+        principal.allows("booking:admin")
 
 
 async def test_only_managers_handle_keys(front: httpx.AsyncClient, stack: Settings) -> None:

@@ -93,18 +93,27 @@ class BusinessController(Controller):
         data: JSONBody[RoleIn],
         principal: PrincipalDep,
         db: DatabaseDep,
+        kit: KitDep,
     ) -> MemberOut:
+        """The member's tokens for this business stop at once; a refresh brings the new role."""
+        key = kit.revocations.member_key(principal.require_tenant(), user_id)
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             member, user = await _change(session, principal, user_id, data.role)
+            await kit.revocations.revoke(key)
+        await kit.revocations.revoke_again(key)
         return member_out(member, user)
 
     @delete("/members/{user_id:uuid}", status_code=204)
     async def remove(
-        self, user_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+        self, user_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep, kit: KitDep
     ) -> None:
-        """Owners and admins remove members; anyone may leave (but not the last owner)."""
+        """Owners and admins remove members; anyone may leave (but not the last owner). The
+        member's tokens for this business stop at once, in every service."""
+        key = kit.revocations.member_key(principal.require_tenant(), user_id)
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             await _change(session, principal, user_id, None)
+            await kit.revocations.revoke(key)
+        await kit.revocations.revoke_again(key)
 
     @get("/invitations")
     async def invitations(self, principal: PrincipalDep, db: DatabaseDep) -> list[InvitationOut]:
@@ -244,7 +253,10 @@ async def _invitee(
 async def _change(
     session: AsyncSession, principal: Principal, user_id: UUID, role: str | None
 ) -> tuple[Membership, User]:
-    """Give member `user_id` a new role, or remove them when `role` is None."""
+    """Give member `user_id` a new role, or remove them when `role` is None.
+
+    Callers revoke the member's older tokens before the change commits (no record, no change)
+    and again once it has, for tokens minted from the old state in between."""
     actor = await access.acting(session, principal)
     owners = await repository.owner_count(session, actor.tenant.id)
     member = await repository.membership(session, actor.tenant.id, user_id, lock=True)

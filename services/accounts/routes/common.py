@@ -19,6 +19,7 @@ from services.accounts.models import Tenant
 from services.accounts.ratelimit import RateLimiter, client_address
 from services.accounts.schemas import BusinessIn
 from services.accounts.tokens import Signer
+from shared.auth import Revocations
 from shared.errors import Problem
 
 
@@ -30,6 +31,8 @@ class Kit:
     config: AccountsConfig
     limiter: RateLimiter
     mailer: Mailer
+    revocations: Revocations
+    """Where removals, role changes, key revocations and suspensions end older tokens."""
 
     async def limit(self, request: Request[Any, Any, Any], action: str, account: str) -> None:
         """Count an attempt at `action` from this client address and against `account`."""

@@ -20,8 +20,13 @@ from services.accounts.schemas import (
 )
 from services.accounts.views import api_key_out
 from shared.app import DatabaseDep, PrincipalDep
-from shared.auth import Unauthenticated
+from shared.auth import SCOPES, Unauthenticated
 from shared.errors import NotFound, problem_responses
+
+KEY_CREATION = (
+    "The key is in this answer only; accounts keeps its sha256 digest. `scopes` lists what the"
+    " key may do, among:\n\n" + "\n".join(f"- `{scope}`: {what}" for scope, what in SCOPES.items())
+)
 
 
 class ApiKeyController(Controller):
@@ -37,7 +42,7 @@ class ApiKeyController(Controller):
             keys = await repository.api_keys(session, actor.tenant.id)
         return [api_key_out(k) for k in keys]
 
-    @post("", status_code=201)
+    @post("", status_code=201, description=KEY_CREATION)
     async def create(
         self, data: JSONBody[ApiKeyIn], principal: PrincipalDep, db: DatabaseDep
     ) -> ApiKeyCreatedOut:
@@ -60,15 +65,18 @@ class ApiKeyController(Controller):
 
     @delete("/{key_id:uuid}", status_code=204)
     async def revoke(
-        self, key_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep
+        self, key_id: FromPath[UUID], principal: PrincipalDep, db: DatabaseDep, kit: KitDep
     ) -> None:
-        """The key stops working for new tokens at once; tokens it got expire within minutes."""
+        """The key and the tokens it got stop working at once, in every service."""
+        revocation = kit.revocations.member_key(principal.require_tenant(), key_id)
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             actor = await access.acting(session, principal, manage=True)
             key = await repository.api_key(session, actor.tenant.id, key_id)
             if key is None or key.revoked_at is not None:
                 raise NotFound("API key")
             key.revoked_at = repository.now()
+            await kit.revocations.revoke(revocation)
+        await kit.revocations.revoke_again(revocation)
 
 
 class TokenController(Controller):

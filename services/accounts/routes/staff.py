@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import access, domain, repository
 from services.accounts.models import Tenant
+from services.accounts.routes.common import KitDep
 from services.accounts.schemas import AdminTenantOut, SuspendIn
 from services.accounts.views import admin_tenant_out
 from shared.app import DatabaseDep, PrincipalDep
@@ -40,15 +41,20 @@ class StaffController(Controller):
         data: JSONBody[SuspendIn],
         principal: PrincipalDep,
         db: DatabaseDep,
+        kit: KitDep,
     ) -> AdminTenantOut:
-        """Its members lose access and other services hide its offers (tenant.suspended)."""
+        """Its members' and API keys' tokens stop at once, in every service; other services
+        hide its offers (tenant.suspended)."""
         reason = domain.check_reason(data.reason)
+        key = kit.revocations.tenant_key(tenant_id)
         async with db.transaction(user_id=principal.user_id) as session:
             await access.staff(session, principal, "admin")
             tenant = await _tenant(session, tenant_id)
             if tenant.status == "suspended":
                 raise Problem(409, "already-suspended", "This business is already suspended.")
             await repository.set_tenant_status(session, tenant, reason)
+            await kit.revocations.revoke(key)
+        await kit.revocations.revoke_again(key)
         return admin_tenant_out(tenant)
 
     @post("/{tenant_id:uuid}/reinstate", status_code=200)

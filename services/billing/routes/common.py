@@ -17,8 +17,7 @@ def test_mode(settings: Settings) -> bool:
 
 def member(principal: Principal, scope: str = READ) -> UUID:
     """The caller's business, if their token may do `scope` here."""
-    if not principal.allows(scope):
-        raise Problem(403, "insufficient-scope", f"This API key lacks the {scope} scope.")
+    principal.require_scope(scope)
     return principal.require_tenant()
 
 

@@ -18,8 +18,7 @@ READ, WRITE = "booking:read", "booking:write"
 
 def acting(principal: Principal, scope: str) -> UUID:
     """The caller's business, if their token may do `scope` here."""
-    if not principal.allows(scope):
-        raise Problem(403, "insufficient-scope", f"This API key lacks the {scope} scope.")
+    principal.require_scope(scope)
     return principal.require_tenant()
 
 

@@ -29,10 +29,8 @@ PhotoStoreDep = NamedDependency[PhotoStore]
 def manager(principal: Principal) -> UUID:
     """The caller's business, when they may manage its listings (owner/admin or a scoped key)."""
     tenant_id = principal.require_tenant()
-    if principal.via_api_key:
-        if not principal.allows(WRITE_SCOPE):
-            raise Problem(403, "insufficient-scope", f"This API key lacks {WRITE_SCOPE}.")
-    elif not domain.can_manage(principal.tenant_role):
+    principal.require_scope(WRITE_SCOPE)
+    if not principal.via_api_key and not domain.can_manage(principal.tenant_role):
         raise Problem(403, "forbidden", "Only owners and admins manage listings.")
     return tenant_id
 

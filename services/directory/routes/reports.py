@@ -118,6 +118,7 @@ class ReportsController(Controller):
         self, data: JSONBody[ReportIn], principal: PrincipalDep, db: DatabaseDep
     ) -> ReportOut:
         """Flag a listing or business to the moderators; one open report per person and target."""
+        principal.require_scope("reports:write")
         tenant = principal.tenant_id
         try:
             async with db.transaction(tenant, principal.user_id) as session:

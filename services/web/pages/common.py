@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 
 from services.web.api import Api, ApiError
 from services.web.formatting import minor_units
-from services.web.session import COOKIE, Sessions, SignedOut, Viewer
+from services.web.session import COOKIE, AccessChanged, Sessions, SignedOut, Viewer
 from shared.errors import EXCEPTION_HANDLERS, _from_http_exception
 
 log = logging.getLogger("alliance.web")
@@ -147,11 +147,13 @@ class Ctx:
         return viewer
 
     async def send(self, method: str, service: str, path: str, **kwargs: Any) -> httpx.Response:
-        """The API as this caller: with their access token (renewed if due) when signed in."""
-        token = None
+        """The API as this caller: with their access token (renewed if due or revoked) when
+        signed in."""
         if self.sid and self.data:
-            token = await self.sessions.token(self.sid, self.data, self.api)
-        return await self.api.send(method, service, path, token=token, **kwargs)
+            return await self.sessions.send(
+                self.sid, self.data, self.api, method, service, path, **kwargs
+            )
+        return await self.api.send(method, service, path, **kwargs)
 
     async def call(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
         answer = await self.send(method, service, path, **kwargs)
@@ -251,6 +253,13 @@ def on_signed_out(request: Req, exc: Exception) -> Response[Any]:
     return _sign_in(request)
 
 
+def on_access_changed(request: Req, exc: AccessChanged) -> Response[Any]:
+    """The business was taken away mid-visit: the home page, with the notice saying why."""
+    if request.headers.get("hx-request"):
+        return Response(None, status_code=204, headers={"HX-Redirect": "/"})
+    return Redirect("/", status_code=303)
+
+
 def on_forbidden(request: Req, exc: Forbidden) -> Response[Any]:
     return _page_error(request, 403, "Not allowed", exc.detail)
 
@@ -295,6 +304,7 @@ def on_crash(request: Req, exc: Exception) -> Response[Any]:
 PAGE_EXCEPTION_HANDLERS = {
     SignInRequired: on_signed_out,
     SignedOut: on_signed_out,
+    AccessChanged: on_access_changed,
     Forbidden: on_forbidden,
     ApiError: on_api_error,
     HTTPException: on_http_error,
