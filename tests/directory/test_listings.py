@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -306,3 +307,24 @@ async def test_every_edit_of_a_draft_gives_a_new_version(front: httpx.AsyncClien
 async def test_each_kinds_default_category_exists(front: httpx.AsyncClient) -> None:
     slugs = {c["slug"] for c in expect(await front.get(f"{API}/categories"), 200)}
     assert set(domain.KIND_CATEGORIES.values()) <= slugs
+
+
+async def test_two_edits_from_the_same_version_at_once_let_exactly_one_through(
+    front: httpx.AsyncClient,
+) -> None:
+    owner = await business(front)
+    body = listing(price_amount=0)
+    draft = expect(await front.post(f"{API}/resources", json=body, headers=owner.headers), 201)
+    path = f"{API}/resources/{draft['id']}"
+    answers = await asyncio.gather(
+        *(
+            front.patch(
+                path, json={"version": draft["version"], "capacity": n}, headers=owner.headers
+            )
+            for n in (2, 3, 4, 5)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+    (winner,) = [a.json() for a in answers if a.status_code == 200]
+    now = expect(await front.get(path, headers=owner.headers), 200)
+    assert now["capacity"] == winner["capacity"] and now["version"] == draft["version"] + 1
