@@ -97,6 +97,13 @@ def when(value: str | datetime, zone: str, viewer_zone: str | None = None) -> st
     return main
 
 
+def until(end: str | datetime, start: str | datetime, zone: str) -> str:
+    """The end of a window in `zone`: its time alone on the start's day, else day and time too
+    (a rental over several days)."""
+    same_day = local(end, zone, "%Y%m%d") == local(start, zone, "%Y%m%d")
+    return local(end, zone, "%H:%M") if same_day else local(end, zone)
+
+
 def duration(minutes: int) -> str:
     """90 → "1 h 30 min"."""
     hours, rest = divmod(int(minutes), 60)
@@ -115,6 +122,7 @@ FILTERS = {
     "major": major,
     "when": when,
     "local": local,
+    "until": until,
     "merged": merged,
     "duration": duration,
 }

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from services.directory.schemas import MONEY_MAX, RULE_MINUTES_MAX, RULE_MINUTES_MIN
-from services.web.formatting import duration, hours, minor_units, minutes, money, price, when
+from services.web.formatting import (
+    duration,
+    hours,
+    minor_units,
+    minutes,
+    money,
+    price,
+    until,
+    when,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,3 +83,10 @@ def test_durations_read_in_hours_and_minutes() -> None:
     assert duration(90) == "1 h 30 min"
     assert duration(120) == "2 h"
     assert duration(15) == "15 min"
+
+
+def test_an_end_names_its_day_only_when_it_is_not_the_starts() -> None:
+    start = "2026-11-30T08:00:00Z"
+    assert until("2026-11-30T17:00:00Z", start, "Europe/Paris") == "18:00"
+    assert until("2026-12-07T08:00:00Z", start, "Europe/Paris") == "Mon 07 Dec 2026, 09:00"
+    assert until("2026-11-30T23:30:00Z", start, "Europe/Paris") == "Tue 01 Dec 2026, 00:30"

@@ -54,6 +54,7 @@ def page_routes() -> list[ControllerRouterHandler]:
         listings.move_listing,
         browse.search,
         browse.resource,
+        browse.quote,
         browse.report,
         browse.partner,
         browse.photo,
@@ -83,7 +84,6 @@ def page_routes() -> list[ControllerRouterHandler]:
         billing.change_plan,
         billing.earnings,
         billing.earnings_csv,
-        billing.receipt,
     ]
 
 

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
-from services.web.pages.browse import NOTE_LIMIT, local_window, resource_page
+from services.web.pages.browse import BOOKING_FIELDS, NOTE_LIMIT, booking_window, resource_page
 from services.web.pages.common import Ctx, CtxDep, Form, see_other
 
 DECISIONS = {
@@ -20,28 +20,18 @@ DECISIONS = {
     "decline": "Declined. The customer has been told.",
     "cancel": "Cancelled.",
 }
-BOOKING_FIELDS = {"start": "start", "end": "end", "units": "units", "quantity": "quantity"}
 
 
 @post("/resources/{resource_id:uuid}/book")
 async def book(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template | Redirect:
     ctx.require()
     form = await ctx.form()
-    resource = await ctx.get("directory", f"/resources/{resource_id}")
-    try:
-        zone = resource["availability"]["timezone"]
-        window = local_window(form.value("day"), form.value("start"), form.value("end"), zone)
-    except ValueError:
-        window = None
+    window = booking_window(form, await ctx.get("directory", f"/resources/{resource_id}"))
     if window is None:
-        form.errors["day"] = "Choose a day and the start and end times."
         return await resource_page(ctx, resource_id, form, 422)
     body = {
         "resource_id": str(resource_id),
-        "start": window[0],
-        "end": window[1],
-        "units": form.integer("units", 1),
-        "quantity": form.integer("quantity", 1),
+        **window,
         "message": form.value("message").strip(),
     }
     try:

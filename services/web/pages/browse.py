@@ -23,22 +23,57 @@ AHEAD = timedelta(days=7)
 NOTE_LIMIT = 2000
 """The booking API's bound on a booking's message and a change's note (its schemas' `Note`),
 which the textareas keep to so that people never type past it."""
+BOOKING_FIELDS = {"start": "start", "end": "end", "units": "units", "quantity": "quantity"}
+"""The booking API's window fields as the booking form names them."""
 SEARCH_FIELDS = ("q", "kind", "category", "near", "lat", "lon", "radius_km", "day", "from", "to",
                  "sort", "free", "instant", "alliance_only")  # fmt: skip
 
 
-def local_window(day: str, start: str, end: str, zone: str) -> tuple[str, str] | None:
+def local_window(
+    day: str, start: str, end: str, zone: str, last_day: str = ""
+) -> tuple[str, str] | None:
     """A day and times in `zone` as ISO times with offsets; None when a part is missing,
-    ValueError when one is malformed. An end before the start runs past midnight."""
+    ValueError when one is malformed. The end falls on `last_day` when given (a rental over
+    several days), else on `day`, or past midnight when it comes before the start."""
     if not (day and start and end):
         return None
     tz = ZoneInfo(zone)
     on = date.fromisoformat(day)
     first = datetime.combine(on, time.fromisoformat(start), tzinfo=tz)
-    last = datetime.combine(on, time.fromisoformat(end), tzinfo=tz)
-    if last <= first:
+    last = datetime.combine(date.fromisoformat(last_day or day), time.fromisoformat(end), tzinfo=tz)
+    if not last_day and last <= first:
         last += timedelta(days=1)
     return first.isoformat(), last.isoformat()
+
+
+def booking_window(form: Form, resource: dict[str, Any]) -> dict[str, Any] | None:
+    """The booking form's window, units and quantity as the booking API takes them; None, with
+    the reason on the form, when a day or time is missing or malformed. Something priced per
+    day has a return day too (blank: the pick-up day)."""
+    by_day = resource["price_unit"] == "day"
+    try:
+        window = local_window(
+            form.value("day"),
+            form.value("start"),
+            form.value("end"),
+            resource["availability"]["timezone"],
+            form.value("end_day") if by_day else "",
+        )
+    except ValueError:
+        window = None
+    if window is None:
+        form.errors["day"] = (
+            "Choose the pick-up day and time and the return time."
+            if by_day
+            else "Choose a day and the start and end times."
+        )
+        return None
+    return {
+        "start": window[0],
+        "end": window[1],
+        "units": form.integer("units", 1),
+        "quantity": form.integer("quantity", 1),
+    }
 
 
 def search_params(values: dict[str, str], zone: str, form: Form) -> dict[str, Any]:
@@ -113,7 +148,14 @@ async def _availability(ctx: Ctx, resource: dict[str, Any]) -> dict[str, Any] | 
     return found
 
 
-async def resource_page(ctx: Ctx, resource_id: UUID, form: Form, status: int = 200) -> Template:
+async def resource_page(
+    ctx: Ctx,
+    resource_id: UUID,
+    form: Form,
+    status: int = 200,
+    quote: dict[str, Any] | None = None,
+) -> Template:
+    """The listing with its booking form; `quote` is the price of the window the form holds."""
     resource = await ctx.get("directory", f"/resources/{resource_id}")
     partner = await ctx.get("directory", f"/partners/{resource['partner_slug']}")
     viewer = ctx.viewer
@@ -127,6 +169,8 @@ async def resource_page(ctx: Ctx, resource_id: UUID, form: Form, status: int = 2
         kinds=KINDS,
         note_limit=NOTE_LIMIT,
         viewer_zone=viewer.timezone if viewer else None,
+        quote=quote,
+        today=datetime.now(ZoneInfo(resource["availability"]["timezone"])).date(),
         status=status,
     )
 
@@ -134,6 +178,23 @@ async def resource_page(ctx: Ctx, resource_id: UUID, form: Form, status: int = 2
 @get("/resources/{resource_id:uuid}")
 async def resource(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template:
     return await resource_page(ctx, resource_id, Form(values={"units": 1}))
+
+
+@post("/resources/{resource_id:uuid}/quote")
+async def quote(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template:
+    """The booking form's "See the price": the page again, the form kept, with what the window
+    costs (the price times the days or hours it is charged for) or why it cannot be booked."""
+    ctx.require()
+    form = await ctx.form()
+    window = booking_window(form, await ctx.get("directory", f"/resources/{resource_id}"))
+    if window is None:
+        return await resource_page(ctx, resource_id, form, 422)
+    try:
+        price = await ctx.post("booking", f"/resources/{resource_id}/quote", window)
+    except ApiError as exc:
+        form.fail(exc, BOOKING_FIELDS)
+        return await resource_page(ctx, resource_id, form, exc.status)
+    return await resource_page(ctx, resource_id, form, quote=price)
 
 
 @post("/resources/{resource_id:uuid}/report")
