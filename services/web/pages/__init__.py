@@ -84,6 +84,7 @@ def page_routes() -> list[ControllerRouterHandler]:
         billing.change_plan,
         billing.earnings,
         billing.earnings_csv,
+        billing.receipt,
     ]
 
 
