@@ -13,7 +13,7 @@ from services.web.session import access_notice
 from shared.config import Settings
 from tests.accounts.helpers import API, Account, join
 from tests.support import expect
-from tests.web.conftest import PASSWORD, business, staff
+from tests.web.conftest import PASSWORD, Contexts, business, shot, sign_in, staff
 from tests.web.test_security import csrf, signed_in
 
 
@@ -120,3 +120,19 @@ async def test_a_suspended_owner_is_told_why_on_signing_in(
     async with signed_in(front, person.email) as browser:
         landing = await browser.get("/businesses/new")
         assert f"{tenant['name']} is suspended, so you cannot act for it." in landing.text
+
+
+async def test_back_after_signing_out_shows_no_private_page(
+    contexts: Contexts, front: httpx.AsyncClient
+) -> None:
+    person = await business(front, "back")
+    page = await sign_in(await contexts(), person.email)
+    await page.goto("/billing/earnings")
+    private = await page.content()
+    await page.get_by_role("button", name="Sign out").click()
+    await page.wait_for_url(lambda url: "/billing" not in url)
+    await page.go_back()
+    await page.wait_for_load_state()
+    assert "/signin" in page.url, "the browser asked again and was sent to sign in"
+    assert await page.content() != private
+    await shot(page, "back-after-sign-out")
