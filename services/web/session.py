@@ -37,10 +37,6 @@ class AccessChanged(Exception):
     """The session's business was taken away (membership ended, business suspended) while the
     person was using it: they stay signed in, for no business, and are told why."""
 
-    def __init__(self, notice: str) -> None:
-        super().__init__(notice)
-        self.notice = notice
-
 
 REVOKED = "token-revoked"
 """The problem type services answer with for a token issued before a change that concerns it."""
