@@ -271,6 +271,9 @@ async def subscription(session: AsyncSession, subscription_id: str) -> None:
         return
     await act_for(session, tenant_id)
     row = await repository.plan(session, tenant_id, lock=True)
+    # Read again under the plan's lock: a cancel or a "keep Pro" the plan route made while this
+    # waited for the lock is in Stripe's answer now, and must not be undone by the first read.
+    sub = await gateway().subscription(subscription_id)
     active = sub.status in domain.ACTIVE_SUBSCRIPTION
     if row.stripe_subscription_id not in (None, sub.id) and not active:
         return  # an older subscription ending says nothing about the current one
