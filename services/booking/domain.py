@@ -100,6 +100,32 @@ def initial_status(*, free: bool, instant: bool) -> str:
     return CONFIRMED if instant else REQUESTED
 
 
+def deadline(
+    status: str, now: datetime, starts_at: datetime, *, hold: timedelta, request: timedelta
+) -> datetime | None:
+    """When a booking entering `status` at `now` lapses: an unpaid hold after `hold`, an
+    unanswered request after `request`, and either at the latest at the start, so that nobody
+    pays for or accepts a booking that has already begun. None for states that do not lapse."""
+    wait = {PENDING_PAYMENT: hold, REQUESTED: request}.get(status)
+    return None if wait is None else min(now + wait, starts_at)
+
+
+class Lapsed(Exception):
+    """A hold or request past its deadline: only `expire` may move it now."""
+
+    def __init__(self, status: str, action: str) -> None:
+        what = "pay for this booking" if status == PENDING_PAYMENT else "answer this request"
+        super().__init__(f"The time to {what} has run out, so it has lapsed.")
+        self.status, self.action = status, action
+
+
+def check_deadline(status: str, action: str, expires_at: datetime | None, now: datetime) -> None:
+    """Raise Lapsed for any action but `expire` on a hold or request whose `expires_at` has
+    passed: the timers (or the sweep) expire it shortly, and nothing may move it on before."""
+    if action != "expire" and status in EXPIRING and expires_at is not None and expires_at <= now:
+        raise Lapsed(status, action)
+
+
 # Requests and quotes ----------------------------------------------------------------------------
 
 
@@ -123,6 +149,8 @@ def check_window(
     rules = resource.rules
     if end <= start:
         raise InvalidBooking("end", "The end must come after the start.")
+    if start < now:
+        raise InvalidBooking("start", "That time has already passed; choose a later start.")
     if start < now + timedelta(minutes=rules.lead_minutes):
         raise InvalidBooking("start", f"Book at least {rules.lead_minutes} minutes ahead.")
     length = (end - start) / timedelta(minutes=1)

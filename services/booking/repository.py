@@ -249,13 +249,10 @@ def note_of(author: UUID, body: str) -> BookingNote | None:
     return BookingNote(author_tenant_id=author, excerpt=domain.excerpt(body)) if body else None
 
 
-def expiry(status: str, now: datetime) -> datetime | None:
+def expiry(status: str, now: datetime, starts_at: datetime) -> datetime | None:
+    """`domain.deadline` with this deployment's hold and request windows."""
     settings = booking_settings()
-    if status == domain.PENDING_PAYMENT:
-        return now + settings.hold
-    if status == domain.REQUESTED:
-        return now + settings.request
-    return None
+    return domain.deadline(status, now, starts_at, hold=settings.hold, request=settings.request)
 
 
 async def change(
@@ -269,17 +266,27 @@ async def change(
 ) -> bool:
     """Apply `action` (domain.TRANSITIONS), keep the units' status in step, emit the event.
 
-    An illegal action is a 409 naming the current state; nothing changes. True when the event
+    An illegal action is a 409 naming the current state, and so is any but `expire` on a hold or
+    request past its deadline (`lapsed`); nothing changes. True when the event
     carries `message`, the note of `by`, to the mail the other side gets about the change.
     """
     previous = booking.status
     try:
+        domain.check_deadline(previous, action, booking.expires_at, now)
         booking.status = domain.next_status(previous, action, free=booking.amount == 0)
+    except domain.Lapsed as exc:
+        raise Conflict(
+            "lapsed",
+            str(exc),
+            current_status=previous,
+            action=action,
+            expires_at=booking.expires_at.isoformat() if booking.expires_at else None,
+        ) from exc
     except domain.IllegalTransition as exc:
         raise Conflict(
             "illegal-transition", str(exc), current_status=previous, action=action
         ) from exc
-    booking.expires_at = expiry(booking.status, now)
+    booking.expires_at = expiry(booking.status, now, booking.starts_at)
     booking.updated_at = now
     if booking.status == domain.CANCELLED:
         paid = booking.amount if previous == domain.CONFIRMED else 0

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 
+from infra.bootstrap import connect_admin
 from shared.availability import Availability, WeeklyRule
 from shared.bus import Bus
 from shared.events import (
@@ -23,6 +27,7 @@ from tests.support import eventually, signup_body, unique
 
 PARIS = ZoneInfo("Europe/Paris")
 EVERY_DAY_8_TO_20 = tuple(WeeklyRule(weekday=d, start="08:00", end="20:00") for d in range(7))
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -147,3 +152,37 @@ async def status_becomes(
         return body if body.get("status") == status else None
 
     return await eventually(check)
+
+
+async def once_started(
+    owner_conn: asyncpg.Connection,
+    database_url: str,
+    booking_id: str,
+    act: Callable[[], Awaitable[T]],
+) -> T:
+    """`act` on an open request or hold once its start (and so its deadline) is just behind us,
+    before booking's timers expire it: the move stays uncommitted until `act` waits on the
+    booking's row, so the worker's sweep sees it only after `act` has locked the row."""
+    watcher = await connect_admin(database_url)
+    try:
+        async with owner_conn.transaction():
+            await owner_conn.execute(
+                "UPDATE booking.bookings SET starts_at = now() - interval '1 second',"
+                " ends_at = now() + interval '1 hour', expires_at = now() - interval '1 second'"
+                " WHERE id = $1",
+                UUID(booking_id),
+            )
+            acting = asyncio.ensure_future(act())
+
+            async def waits() -> bool:
+                return bool(
+                    await watcher.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND datname = current_database()"
+                    )
+                )
+
+            await eventually(waits)
+        return await acting
+    finally:
+        await watcher.close()

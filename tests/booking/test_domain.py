@@ -170,6 +170,82 @@ def test_check_window_accepts_a_fitting_window() -> None:
     domain.check_window(resource(), utc(3, 23, 9), utc(3, 23, 12), 2, 1, NOW)
 
 
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        (utc(3, 19, 9), "That time has already passed; choose a later start."),
+        (NOW - timedelta(minutes=1), "That time has already passed; choose a later start."),
+        (NOW, "Book at least 120 minutes ahead."),
+        (NOW + timedelta(minutes=119), "Book at least 120 minutes ahead."),
+    ],
+)
+def test_a_start_in_the_past_is_not_called_short_notice(start: datetime, message: str) -> None:
+    no_hours = resource(availability=Availability(timezone=PARIS, weekly=()))
+    with pytest.raises(domain.InvalidBooking) as refused:
+        domain.check_window(no_hours, start, start + timedelta(hours=1), 1, 1, NOW)
+    assert (refused.value.field, str(refused.value)) == ("start", message)
+
+
+HOLD, REQUEST = timedelta(minutes=30), timedelta(hours=48)
+
+
+@pytest.mark.parametrize(
+    ("status", "starts_in", "lapses_in"),
+    [
+        (domain.REQUESTED, timedelta(days=10), REQUEST),
+        (domain.REQUESTED, timedelta(hours=48), REQUEST),
+        (domain.REQUESTED, timedelta(hours=5), timedelta(hours=5)),  # answer before it starts
+        (domain.REQUESTED, timedelta(minutes=3), timedelta(minutes=3)),
+        (domain.REQUESTED, -timedelta(minutes=1), -timedelta(minutes=1)),  # paid after the start
+        (domain.PENDING_PAYMENT, timedelta(days=2), HOLD),
+        (domain.PENDING_PAYMENT, timedelta(minutes=10), timedelta(minutes=10)),
+    ],
+)
+def test_a_deadline_is_the_earlier_of_its_window_and_the_start(
+    status: str, starts_in: timedelta, lapses_in: timedelta
+) -> None:
+    due = domain.deadline(status, NOW, NOW + starts_in, hold=HOLD, request=REQUEST)
+    assert due == NOW + lapses_in
+
+
+@pytest.mark.parametrize("status", [s for s in domain.STATUSES if s not in domain.EXPIRING])
+def test_only_holds_and_requests_have_a_deadline(status: str) -> None:
+    assert domain.deadline(status, NOW, NOW + REQUEST, hold=HOLD, request=REQUEST) is None
+
+
+@given(
+    status=st.sampled_from(domain.EXPIRING),
+    starts_in=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30)),
+)
+def test_no_deadline_falls_after_the_start(status: str, starts_in: timedelta) -> None:
+    due = domain.deadline(status, NOW, NOW + starts_in, hold=HOLD, request=REQUEST)
+    assert due is not None and NOW <= due <= NOW + starts_in
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_lapsed_hold_or_request_may_only_expire(action: str) -> None:
+    passed, coming = NOW - timedelta(seconds=1), NOW + timedelta(seconds=1)
+    for status in domain.EXPIRING:
+        domain.check_deadline(status, action, coming, NOW)
+        if action == "expire":
+            domain.check_deadline(status, action, passed, NOW)
+            continue
+        with pytest.raises(domain.Lapsed) as refused:
+            domain.check_deadline(status, action, NOW, NOW)
+        assert (refused.value.status, refused.value.action) == (status, action)
+    for status in (domain.ACCEPTED, domain.CONFIRMED):
+        domain.check_deadline(status, action, passed, NOW)  # no deadline binds them
+
+
+def test_a_lapse_says_what_ran_out() -> None:
+    assert str(domain.Lapsed(domain.REQUESTED, "accept")) == (
+        "The time to answer this request has run out, so it has lapsed."
+    )
+    assert str(domain.Lapsed(domain.PENDING_PAYMENT, "authorize")) == (
+        "The time to pay for this booking has run out, so it has lapsed."
+    )
+
+
 def test_slots_keep_local_hours_across_the_spring_change() -> None:
     # Paris moves to summer time on Sunday 2026-03-29: 09:00-17:00 local is 08-16 UTC before
     # and 07-15 UTC after.

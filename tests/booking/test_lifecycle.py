@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from uuid import UUID
 
 import asyncpg
 import httpx
 
 from services.booking import timers
+from shared.availability import Availability, WeeklyRule
 from shared.bus import Bus
 from shared.config import Settings
 from shared.db import Database
-from shared.events import Envelope, PaymentAuthorized, PaymentFacts
+from shared.events import BookingRules, Envelope, PaymentAuthorized, PaymentFacts
 from tests.billing.helpers import onboarded, paid_listing, pay, payment
 from tests.booking.helpers import (
     book,
@@ -20,6 +22,7 @@ from tests.booking.helpers import (
     business,
     days_ahead,
     listed,
+    once_started,
     status_becomes,
     window,
 )
@@ -237,6 +240,47 @@ async def test_unanswered_request_expires_by_its_timer(
         "illegal-transition",
     )
     assert (await book(front, customer, resource, **slot)).status_code == 201, "slot released"
+
+
+async def test_a_request_must_be_answered_by_its_start_then_lapses(
+    front: httpx.AsyncClient, bus: Bus, owner_conn: asyncpg.Connection, database: Settings
+) -> None:
+    """A request for a slot minutes away is answerable until the start, not for 48 hours; an
+    accept that comes once the start has passed is refused, and the request expires."""
+    provider, customer = await business(front), await business(front)
+    rules = BookingRules(
+        min_minutes=30,
+        max_minutes=600,
+        lead_minutes=0,
+        instant_book=False,
+        cancellation_policy="moderate",
+    )
+    always = tuple(WeeklyRule(weekday=d, start="00:00", end="24:00") for d in range(7))
+    resource = await listed(
+        front, bus, provider, customer, rules=rules,
+        availability=Availability(timezone="Europe/Paris", weekly=always),
+    )  # fmt: skip
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    end = start + timedelta(hours=1)
+    past = {"start": (start - timedelta(hours=1)).isoformat(), "end": start.isoformat()}
+    gone = expect(await book(front, customer, resource, **past), 422, "invalid-booking")
+    assert gone["detail"] == "That time has already passed; choose a later start."
+    booking = await booked(front, customer, resource, start=start.isoformat(), end=end.isoformat())
+    assert booking["status"] == "requested"
+    assert datetime.fromisoformat(booking["expires_at"]) == start, "answer by the start"
+
+    # Time passes: the start is behind us; the provider's accept comes before the timers.
+    url = f"/api/booking/bookings/{booking['id']}"
+    accepting = partial(front.post, f"{url}/accept", json={}, headers=provider.headers)
+    answer = await once_started(owner_conn, database.database_url, booking["id"], accepting)
+    refused = expect(answer, 409, "lapsed")
+    assert (refused["current_status"], refused["action"]) == ("requested", "accept")
+    assert refused["detail"] == "The time to answer this request has run out, so it has lapsed."
+
+    expired = await status_becomes(front, customer, booking["id"], "expired")
+    assert expired["expires_at"] is None
+    late = await front.post(f"{url}/accept", json={}, headers=provider.headers)
+    assert expect(late, 409, "illegal-transition")["current_status"] == "expired"
 
 
 async def test_worker_sweep_expires_a_request_whose_timer_was_lost(

@@ -85,6 +85,7 @@ async def test_lists_by_role_status_and_date_with_a_stable_cursor(
             page = (
                 await front.get("/api/booking/bookings", params=query, headers=who.headers)
             ).json()
+            assert page["items"] or not seen, "a cursor never leads to an empty page"
             seen += [item["id"] for item in page["items"]]
             cursor = page["next_cursor"]
             if cursor is None:

@@ -59,7 +59,7 @@ async def create_booking(
         instant=price.instant,
         cancellation_policy=price.cancellation_policy,
         title=resource.title,
-        expires_at=repository.expiry(status, now),
+        expires_at=repository.expiry(status, now, aware(data.start, "start")),
     )
     noted = await repository.add_booking(
         session, booking, resource.capacity, repository.note_of(tenant, data.message)
@@ -126,14 +126,15 @@ class BookingController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
     ) -> BookingPage:
-        """My bookings as customer or as provider, by start time; pass `next_cursor` on."""
+        """My bookings as customer or as provider, by start time; pass `next_cursor` on (None
+        on the last page: one row beyond the page is read to know, so no page comes back empty)."""
         tenant = acting(principal, READ)
         query = repository.bookings_query(
-            tenant, role, status=status, start=start, end=end, cursor=cursor, limit=limit
+            tenant, role, status=status, start=start, end=end, cursor=cursor, limit=limit + 1
         )
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
-            rows = (await session.scalars(query)).all()
-        more = len(rows) == limit
+            found = (await session.scalars(query)).all()
+        rows, more = found[:limit], len(found) > limit
         return BookingPage(
             items=[booking_out(b, tenant) for b in rows],
             next_cursor=repository.encode_cursor(rows[-1]) if more else None,
