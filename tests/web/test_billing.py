@@ -119,7 +119,7 @@ async def test_provider_connects_payouts_upgrades_and_exports_earnings(
         "Earnings": 8000,
         "Platform fees": -400,
         "Refunds": -4000,
-        "Platform fees returned on refunds": 200,
+        "Fees refunded": 200,
         "Net": 3800,
     }
     assert sum(amount for term, amount in terms.items() if term != "Net") == terms["Net"]
