@@ -205,7 +205,8 @@ class Alliance(DirectoryBase):
 
 
 class AllianceMember(DirectoryBase):
-    """One row per tenant and alliance: invited, member, declined or left."""
+    """One row per tenant and alliance: invited, member, declined, left, removed (by the owner) or
+    withdrawn (an invitation the owner took back)."""
 
     __tablename__ = "alliance_members"
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import httpx
 
 from tests.directory.conftest import API, Actor, business, listing, published
@@ -20,20 +22,24 @@ async def alliance_of(front: httpx.AsyncClient, owner: Actor, *guests: Actor) ->
         201,
     )
     for guest in guests:
-        expect(
-            await front.post(
-                f"{API}/alliances/{created['id']}/invitations",
-                json={"partner": guest.slug},
-                headers=owner.headers,
-            ),
-            201,
-        )
-        joined = expect(
-            await front.post(f"{API}/alliances/{created['id']}/accept", headers=guest.headers),
-            200,
-        )
-        assert joined["my_status"] == "member"
+        assert (await join(front, owner, str(created["id"]), guest))["my_status"] == "member"
     return str(created["id"])
+
+
+async def invite(front: httpx.AsyncClient, owner: Actor, alliance_id: str, guest: Actor) -> None:
+    body = {"partner": guest.slug}
+    path = f"{API}/alliances/{alliance_id}/invitations"
+    expect(await front.post(path, json=body, headers=owner.headers), 201)
+
+
+async def join(
+    front: httpx.AsyncClient, owner: Actor, alliance_id: str, guest: Actor
+) -> dict[str, Any]:
+    """`guest` is invited by `owner` and accepts."""
+    await invite(front, owner, alliance_id, guest)
+    path = f"{API}/alliances/{alliance_id}/accept"
+    joined: dict[str, Any] = expect(await front.post(path, headers=guest.headers), 200)
+    return joined
 
 
 async def test_alliance_only_listing_is_visible_to_members_and_404_to_outsiders(
@@ -166,3 +172,52 @@ async def test_businesses_are_named_by_tenant_id_in_one_call(front: httpx.AsyncC
     assert found == sorted([str(first.slug), str(second.slug)]), "unknown ids are left out"
     too_many = {"tenant_id": [str(uuid4()) for _ in range(101)]}
     expect(await front.get(f"{API}/partners", params=too_many), 400, "validation-error")
+
+
+async def test_the_owner_removes_a_member_and_withdraws_an_invitation(
+    front: httpx.AsyncClient, moderator: Actor, owner_conn: asyncpg.Connection
+) -> None:
+    owner, member, invitee = [await business(front) for _ in range(3)]
+    alliance_id = await alliance_of(front, owner, member)
+    base = f"{API}/alliances/{alliance_id}"
+    theirs = await published(
+        front, member, moderator, visibility="alliance", alliance_ids=[alliance_id]
+    )
+    ours = await published(
+        front, owner, moderator, visibility="alliance", alliance_ids=[alliance_id]
+    )
+    expect(await front.get(f"{API}/resources/{theirs['id']}", headers=owner.headers), 200)
+    await invite(front, owner, alliance_id, invitee)
+    remove = f"{base}/members/{member.tenant_id}/remove"
+    expect(await front.post(remove, headers=member.headers), 403, "alliance-owner-only")
+    expect(
+        await front.post(f"{base}/members/{owner.tenant_id}/remove", headers=owner.headers),
+        409,
+        "owner-cannot-leave",
+    )
+    expect(await front.post(f"{base}/members/{uuid4()}/remove", headers=owner.headers), 404)
+
+    left = expect(await front.post(remove, headers=owner.headers), 200)
+    assert [m["partner_slug"] for m in left["members"]] == [owner.slug, invitee.slug]
+    expect(await front.get(base, headers=member.headers), 404)
+    expect(await front.get(f"{API}/resources/{ours['id']}", headers=member.headers), 404)
+    expect(await front.get(f"{API}/resources/{theirs['id']}", headers=owner.headers), 404)
+    expect(await front.post(remove, headers=owner.headers), 404, "not-found")
+
+    async def booking_heard() -> bool:
+        status = await owner_conn.fetchval(
+            "SELECT status FROM booking.alliance_members WHERE alliance_id = $1 AND tenant_id = $2",
+            UUID(alliance_id),
+            member.tenant_id,
+        )
+        return bool(status == "removed")
+
+    await eventually(booking_heard)
+
+    withdrawn = expect(
+        await front.post(f"{base}/members/{invitee.tenant_id}/remove", headers=owner.headers), 200
+    )
+    assert [m["partner_slug"] for m in withdrawn["members"]] == [owner.slug]
+    expect(await front.post(f"{base}/accept", headers=invitee.headers), 404)
+    again = await join(front, owner, alliance_id, member)
+    assert again["my_status"] == "member", "a removed business may be invited again"

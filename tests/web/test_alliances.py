@@ -59,3 +59,23 @@ async def test_alliance_members_see_shared_listing_and_member_price(
     await expect(stranger.get_by_text("We could not find that page")).to_be_visible()
     await stranger.goto("/search?q=kitchen")
     await expect(stranger.get_by_text("Members' kitchen")).to_have_count(0)
+
+    # The founder hands the alliance over and, a plain member now, removes nobody; the new
+    # owner removes the founder, whose Alliances page then has none.
+    await owner.goto("/alliances")
+    await owner.get_by_role("link", name="Lyon Food Makers").click()
+    await (
+        owner.get_by_role("row")
+        .filter(has_text=ally.slug or "")
+        .get_by_role("button", name="Make owner")
+        .click()
+    )
+    await expect(owner.get_by_text("now owns the alliance")).to_be_visible()
+    await expect(owner.get_by_role("button", name="Remove")).to_have_count(0)
+    await member.goto("/alliances")
+    await member.get_by_role("link", name="Lyon Food Makers").click()
+    await member.get_by_role("button", name="Remove").click()  # the founder's row, alone
+    await expect(member.get_by_text("no longer in the alliance")).to_be_visible()
+    await expect(member.get_by_role("row").filter(has_text="member")).to_have_count(1)
+    await owner.goto("/alliances")
+    await expect(owner.get_by_text("Not in any alliance yet")).to_be_visible()

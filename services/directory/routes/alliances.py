@@ -86,6 +86,20 @@ async def _out(session: AsyncSession, alliance: Alliance, tenant_id: UUID) -> Al
     )
 
 
+async def _end(session: AsyncSession, row: AllianceMember, status: str) -> None:
+    """A membership or an invitation ends; a member's listings stop being shared with the
+    alliance, and booking hears that its member prices no longer apply."""
+    was_member = row.status == "member"
+    await _set_status(session, row, status, announce=was_member)
+    if was_member:
+        await session.execute(
+            delete(ResourceAlliance).where(
+                ResourceAlliance.tenant_id == row.tenant_id,
+                ResourceAlliance.alliance_id == row.alliance_id,
+            )
+        )
+
+
 def _owner_only(alliance: Alliance, tenant_id: UUID) -> None:
     if alliance.owner_tenant_id != tenant_id:
         raise Problem(403, "alliance-owner-only", "Only the alliance's owner can do this.")
@@ -209,13 +223,32 @@ class AlliancesController(Controller):
             row = await _membership(session, alliance.id, tenant_id)
             if row is None or row.status != "member":
                 raise Problem(409, "not-a-member", "Your business is not a member.")
-            await _set_status(session, row, "left", announce=True)
-            await session.execute(
-                delete(ResourceAlliance).where(
-                    ResourceAlliance.tenant_id == tenant_id,
-                    ResourceAlliance.alliance_id == alliance.id,
+            await _end(session, row, "left")
+
+    @post("/{alliance_id:uuid}/members/{member_id:uuid}/remove", status_code=200)
+    async def remove(
+        self,
+        alliance_id: FromPath[UUID],
+        member_id: FromPath[UUID],
+        principal: PrincipalDep,
+        db: DatabaseDep,
+    ) -> AllianceOut:
+        """The owner removes a member (its listings stop being shared with the alliance) or
+        withdraws an invitation; either may be invited again later."""
+        tenant_id = manager(principal)
+        async with db.transaction(tenant_id, principal.user_id) as session:
+            alliance = await _alliance(session, alliance_id, tenant_id)
+            _owner_only(alliance, tenant_id)
+            if member_id == tenant_id:
+                raise Problem(
+                    409, "owner-cannot-leave", "Transfer ownership to another member first."
                 )
-            )
+            row = await _membership(session, alliance.id, member_id)
+            if row is None or row.status not in ("member", "invited"):
+                raise NotFound("member")
+            await _end(session, row, "removed" if row.status == "member" else "withdrawn")
+            await session.flush()
+            return await _out(session, alliance, tenant_id)
 
     @post("/{alliance_id:uuid}/transfer", status_code=200)
     async def transfer(

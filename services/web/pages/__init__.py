@@ -68,6 +68,8 @@ def page_routes() -> list[ControllerRouterHandler]:
         alliances.alliance,
         alliances.invite,
         alliances.answer,
+        alliances.remove,
+        alliances.transfer,
         bookings.book,
         bookings.bookings,
         bookings.booking,

@@ -78,3 +78,18 @@ async def answer(ctx: CtxDep, alliance_id: FromPath[UUID], answer: FromPath[str]
         raise NotFoundException()
     done = await ctx.act("directory", f"/alliances/{alliance_id}/{answer}", ANSWERS[answer])
     return see_other("/alliances" if done and answer != "accept" else f"/alliances/{alliance_id}")
+
+
+@post("/alliances/{alliance_id:uuid}/members/{member_id:uuid}/remove")
+async def remove(ctx: CtxDep, alliance_id: FromPath[UUID], member_id: FromPath[UUID]) -> Redirect:
+    path = f"/alliances/{alliance_id}/members/{member_id}/remove"
+    await ctx.act("directory", path, "Done: that business is no longer in the alliance.")
+    return see_other(f"/alliances/{alliance_id}")
+
+
+@post("/alliances/{alliance_id:uuid}/transfer/{partner:str}")
+async def transfer(ctx: CtxDep, alliance_id: FromPath[UUID], partner: FromPath[str]) -> Redirect:
+    done = f"{partner} now owns the alliance; your business stays a member."
+    path = f"/alliances/{alliance_id}/transfer"
+    await ctx.act("directory", path, done, json={"partner": partner})
+    return see_other(f"/alliances/{alliance_id}")
