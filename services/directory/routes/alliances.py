@@ -174,7 +174,8 @@ class AlliancesController(Controller):
                 raise NotFound("partner")
             row = await _membership(session, alliance.id, guest.tenant_id)
             if row is not None and row.status in ("member", "invited"):
-                raise Problem(409, "already-invited", f"{guest.name} is already {row.status}.")
+                already = "a member" if row.status == "member" else "invited"
+                raise Problem(409, "already-invited", f"{guest.name} is already {already}.")
             if row is None:
                 row = AllianceMember(alliance_id=alliance.id, tenant_id=guest.tenant_id)
                 session.add(row)
