@@ -3,6 +3,7 @@ reviews, and the private calendar feed."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
+from services.web.formatting import parse_time
 from services.web.pages.browse import BOOKING_FIELDS, NOTE_LIMIT, booking_window, resource_page
 from services.web.pages.common import Ctx, CtxDep, Form, see_other
 
@@ -43,12 +45,34 @@ async def book(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template | Redirect:
 
 
 @get("/bookings")
-async def bookings(ctx: CtxDep, role: FromQuery[str] = "customer") -> Template:
+async def bookings(
+    ctx: CtxDep,
+    role: FromQuery[str] = "customer",
+    status: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+) -> Template:
+    """A page of my bookings by start time; its "Next page" link passes the API's cursor on with
+    the same filters. A filter or cursor the API refuses (edited by hand) is not found."""
     ctx.require()
     if role not in ("customer", "provider"):
         raise NotFoundException()
-    page = await ctx.get("booking", "/bookings", role=role)
-    return await ctx.page("bookings/list.html", items=page["items"], role=role)
+    query = {"role": role} | ({"status": status} if status else {})
+    try:
+        page = await ctx.get(
+            "booking", "/bookings", **query, **({"cursor": cursor} if cursor else {})
+        )
+    except ApiError as exc:
+        if exc.status != 400:
+            raise
+        raise NotFoundException() from exc
+    return await ctx.page(
+        "bookings/list.html",
+        items=page["items"],
+        role=role,
+        query=query,
+        next_cursor=page["next_cursor"],
+        first=cursor is None,
+    )
 
 
 async def _payment(ctx: Ctx, booking: dict[str, Any]) -> dict[str, Any] | None:
@@ -63,6 +87,14 @@ async def _payment(ctx: Ctx, booking: dict[str, Any]) -> dict[str, Any] | None:
             raise
         return None
     return found
+
+
+def _lapsed(booking: dict[str, Any]) -> bool:
+    """A hold or request past its deadline (`expires_at`, set only while one is open) that
+    booking's timers have not expired yet, which they do within seconds: booking refuses to pay,
+    accept or cancel it now, so no button offers to."""
+    due = booking["expires_at"]
+    return due is not None and parse_time(due) <= datetime.now(UTC)
 
 
 async def _counterpart(ctx: Ctx, booking: dict[str, Any]) -> dict[str, Any] | None:
@@ -99,6 +131,7 @@ async def _booking_page(
         mine=[r for r in reviews if r["author_tenant_id"] == viewer.tenant_id],
         payment=await _payment(ctx, booking),
         paid=ctx.request.query_params.get("payment"),
+        lapsed=_lapsed(booking),
         zone=zone,
         form=form,
         answer=answer or Form(),
@@ -118,7 +151,11 @@ async def payment(ctx: CtxDep, booking_id: FromPath[UUID]) -> Template:
     ctx.require()
     found = await ctx.get("booking", f"/bookings/{booking_id}")
     return await ctx.page(
-        "bookings/payment.html", b=found, payment=await _payment(ctx, found), paid=None
+        "bookings/payment.html",
+        b=found,
+        payment=await _payment(ctx, found),
+        paid=None,
+        lapsed=_lapsed(found),
     )
 
 
