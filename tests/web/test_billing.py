@@ -159,3 +159,41 @@ async def test_payouts_page_explains_an_account_stripe_lost_and_connects_anew(
     await expect(page.get_by_text("Payouts connected")).to_be_visible()
     status = answered(await front.get(api, headers=provider.headers), 200)
     assert status["stripe_account_id"] != lost["stripe_account_id"]
+
+
+async def test_a_customer_cancelling_without_refund_is_told_so(
+    contexts: Contexts, front: httpx.AsyncClient, admin: Person
+) -> None:
+    """Three days ahead under the strict policy (half back only a week ahead) nothing comes
+    back: the booking page says "No refund" rather than leaving the line out."""
+    provider, customer = await businesses(front, "strict", "late")
+    bike = await published(
+        front, provider, admin, kind="equipment", category="vehicles",
+        title="Cargo bike", price_amount=4550, price_unit="day",
+        rules={"min_minutes": 60, "max_minutes": 1440, "cancellation_policy": "strict"},
+    )  # fmt: skip
+    await bookable(front, customer, bike["id"])
+    body = {"resource_id": bike["id"], **window(days_ahead(3), 10, 12)}
+    url = "/api/booking/bookings"
+    booking = answered(await front.post(url, json=body, headers=customer.headers), 201)
+    url = f"{url}/{booking['id']}"
+
+    async def reached(status: str) -> bool:
+        found = answered(await front.get(url, headers=customer.headers), 200)
+        return bool(found["status"] == status)
+
+    buyer = await sign_in(await contexts(), customer.email)
+    await buyer.goto(f"/bookings/{booking['id']}")
+    await buyer.get_by_role("link", name="Pay €45.50").click()
+    await pay_in_checkout(buyer)
+    await eventually(lambda: reached("requested"))
+    answered(await front.post(f"{url}/accept", json={}, headers=provider.headers), 200)
+    await eventually(lambda: reached("confirmed"))
+
+    await buyer.goto(f"/bookings/{booking['id']}")
+    await buyer.get_by_role("button", name="Cancel booking").click()
+    await expect(buyer.locator("#booking-status")).to_have_text("cancelled")
+    await expect(buyer.locator("#refund")).to_have_text(
+        "No refund (50% refund if cancelled at least 7 days before the start; no refund after"
+        " that.)"
+    )
