@@ -15,6 +15,17 @@ from shared.errors import Problem
 PUBLIC_TEXT = ("title", "description", "category")
 """Fields whose change on a live listing waits for a moderator; the rest apply at once."""
 
+
+def pending_edits(
+    waiting: dict[str, Any] | None, proposed: dict[str, Any], live: dict[str, Any]
+) -> dict[str, Any] | None:
+    """What waits for review after an edit of a live listing: the proposed text that differs
+    from the live text, on top of what waited before. Proposing the live value again withdraws
+    that field's change, so moderators and owners see only real changes."""
+    merged = {**(waiting or {}), **proposed}
+    return {k: v for k, v in merged.items() if v != live.get(k)} or None
+
+
 # (status, action) -> next status. Anything else is an illegal move (409 with the status).
 MODERATION: dict[tuple[str, str], str] = {
     ("draft", "submit"): "submitted",

@@ -130,6 +130,17 @@ async def audit(
     )
 
 
+async def target_names(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, str]:
+    """Titles of listings and names of businesses among `ids` (moderation targets)."""
+    listings = await session.execute(
+        select(Resource.id, Resource.title).where(Resource.id.in_(ids))
+    )
+    partners = await session.execute(
+        select(Partner.tenant_id, Partner.name).where(Partner.tenant_id.in_(ids))
+    )
+    return {**dict(partners.tuples().all()), **dict(listings.tuples().all())}
+
+
 def snapshot(resource: Resource, alliance_ids: set[UUID]) -> ResourceSnapshot:
     return ResourceSnapshot(
         resource_id=resource.id,

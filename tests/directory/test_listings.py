@@ -54,7 +54,9 @@ async def test_listing_goes_draft_submitted_published_and_is_announced(
         await front.get(f"{API}/moderation/log?target={draft['id']}", headers=moderator.headers),
         200,
     )
-    assert [entry["action"] for entry in log] == ["approve"]
+    assert [(entry["action"], entry["target_name"]) for entry in log] == [
+        ("approve", draft["title"])
+    ]
 
 
 async def test_live_text_edits_wait_for_review_while_prices_apply_at_once(
@@ -72,6 +74,15 @@ async def test_live_text_edits_wait_for_review_while_prices_apply_at_once(
     )
     assert edited["pending_review"] == {"title": "Kitchen with pastry oven"}
     assert edited["price_amount"] == 3000 and edited["version"] == 2
+    resent = expect(
+        await front.patch(
+            f"{API}/resources/{live['id']}",
+            json={"description": live["description"], "category": live["category_slug"]},
+            headers=owner.headers,
+        ),
+        200,
+    )
+    assert resent["pending_review"] == {"title": "Kitchen with pastry oven"}, "no new change"
     public = expect(await front.get(f"{API}/resources/{live['id']}"), 200)
     assert public["title"] == live["title"], "the old text stays live until approved"
 

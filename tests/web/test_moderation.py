@@ -59,6 +59,8 @@ async def test_moderator_reviews_handles_a_report_and_suspends_a_business(
     await saw.get_by_role("button", name="Approve").click()
     await expect(staff.get_by_text("Approved; the listing is live.")).to_be_visible()
     await expect(staff.get_by_role("article").filter(has_text="Panel saw")).to_have_count(0)
+    decided = staff.get_by_role("row").filter(has_text="approve")
+    await expect(decided.filter(has_text="Panel saw, sliding table")).to_have_count(1)
 
     mystery = staff.get_by_role("article").filter(has_text="Mystery machine")
     await mystery.get_by_role("button", name="Reject").click()

@@ -27,6 +27,8 @@ class AuditOut(msgspec.Struct, kw_only=True):
     target_id: UUID
     reason: str
     created_at: datetime
+    target_name: str | None = None
+    """The listing's title or the business's name, so a decision says what it was about."""
 
 
 class ModerationController(Controller):
@@ -148,6 +150,7 @@ class ModerationController(Controller):
             query = query.where(ModerationAction.target_id == target)
         async with db.transaction(user_id=principal.user_id, staff=True) as session:
             rows = (await session.scalars(query)).all()
+            names = await repository.target_names(session, [r.target_id for r in rows])
         return [
             AuditOut(
                 actor_user_id=r.actor_user_id,
@@ -156,6 +159,7 @@ class ModerationController(Controller):
                 target_id=r.target_id,
                 reason=r.reason,
                 created_at=r.created_at,
+                target_name=names.get(r.target_id),
             )
             for r in rows
         ]

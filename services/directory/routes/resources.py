@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, repository
-from services.directory.models import Partner, Resource
+from services.directory.models import Category, Partner, Resource
 from services.directory.routes.common import can_see, manager, render
 from services.directory.schemas import ResourceIn, ResourceOut, ResourcePatch, Rules
 from shared.app import DatabaseDep, OptionalPrincipalDep, PrincipalDep
@@ -166,7 +166,14 @@ class ResourcesController(Controller):
             text = {k: changes.pop(k) for k in domain.PUBLIC_TEXT if k in changes}
             live = resource.status == "published"
             if text and live:
-                resource.pending = {**(resource.pending or {}), **text}
+                category_id = resource.category_id
+                category = await session.get(Category, category_id) if category_id else None
+                shown: dict[str, str | None] = {
+                    "title": resource.title,
+                    "description": resource.description,
+                    "category": category.slug if category else None,
+                }
+                resource.pending = domain.pending_edits(resource.pending, text, shown)
             elif text:
                 if "category" in text:
                     resource.category_id, text["category"] = await _category(
