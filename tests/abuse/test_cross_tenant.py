@@ -186,6 +186,7 @@ async def b_objects(front: httpx.AsyncClient, stack: Settings, bus: Bus) -> Worl
             "resource": draft["id"],
             "photo_id": photo["id"],
             "alliance_id": alliance["id"],
+            "member_id": str(b.tenant_id),
             "report_id": report["id"],
         },
         "booking": {
