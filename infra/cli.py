@@ -39,13 +39,17 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import importlib
+
     import uvicorn
 
     from infra.runner import service_port
+    from shared.app import HeadAsGet
 
     configure_logging(args.service)
+    create_app = importlib.import_module(f"services.{args.service}.app").create_app
     uvicorn.run(
-        f"services.{args.service}.app:create_app",
+        lambda: HeadAsGet(create_app()),
         factory=True,
         host=args.host,
         port=args.port or service_port(args.service),

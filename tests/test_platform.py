@@ -90,3 +90,23 @@ async def test_routing_errors_are_problems(
     assert answer.status_code == status
     assert answer.headers["content-type"].startswith(PROBLEM)
     assert answer.json()["type"].endswith(f"/{slug}")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/search?q=kitchen", "/api/directory/search?q=kitchen", "/api/booking/health/ready"],
+)
+async def test_head_is_get_without_the_body(front: httpx.AsyncClient, path: str) -> None:
+    """Uptime checks and link checkers ask with HEAD; pages and endpoints answered 405."""
+    got = await front.get(path)
+    head = await front.head(path)
+    assert (head.status_code, got.status_code) == (200, 200)
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers.get("content-length") == got.headers.get("content-length")
+    assert len(head.headers.get_list("date")) == 1, "the front does not repeat its upstream's"
+
+
+async def test_head_where_get_is_not_allowed_is_still_refused(front: httpx.AsyncClient) -> None:
+    assert (await front.head("/no-such-page")).status_code == 404
+    assert (await front.head("/api/accounts/sessions")).status_code == 405

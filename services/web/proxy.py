@@ -30,6 +30,9 @@ HOP_BY_HOP = frozenset(
     }
 )
 
+FRONT_SETS = HOP_BY_HOP | {"date", "server"}
+"""Response headers the front's own server writes: copied too, they came twice."""
+
 
 def upstreams(state: State) -> dict[str, str]:
     urls: dict[str, str] = state.upstreams
@@ -87,5 +90,5 @@ async def forward(
     return Stream(
         body(),
         status_code=answer.status_code,
-        headers={k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP},
+        headers={k: v for k, v in answer.headers.items() if k.lower() not in FRONT_SETS},
     )
