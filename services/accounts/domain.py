@@ -105,8 +105,10 @@ def _check_grant(actor_role: str, current: str | None, new: str | None) -> None:
         raise Problem(403, "owner-only", "Only an owner can grant, change or remove an owner.")
 
 
-def check_invitation(actor_role: str, role: str) -> None:
-    _check_grant(actor_role, None, role)
+def check_invitation(actor_role: str, role: str, pending: str | None = None) -> None:
+    """Inviting, or renewing the invitation still `pending` for the address (with its role):
+    renewing an owner's invitation changes an owner grant, so it is an owner's to do."""
+    _check_grant(actor_role, pending, role)
 
 
 def check_membership_change(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, and_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import domain, tokens
@@ -176,16 +176,45 @@ async def change_member(session: AsyncSession, member: Membership, role: str | N
 async def invitations(session: AsyncSession, tenant_id: UUID) -> list[Invitation]:
     """Still open: neither accepted, revoked nor expired."""
     rows = await session.scalars(
-        select(Invitation)
-        .where(
-            Invitation.tenant_id == tenant_id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > now(),
-        )
-        .order_by(Invitation.created_at)
+        select(Invitation).where(_open(tenant_id)).order_by(Invitation.created_at)
     )
     return list(rows.all())
+
+
+def _open(tenant_id: UUID) -> ColumnElement[bool]:
+    """Neither accepted, revoked nor expired."""
+    return and_(
+        Invitation.tenant_id == tenant_id,
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at > now(),
+    )
+
+
+async def open_invitation(session: AsyncSession, tenant_id: UUID, email: str) -> Invitation | None:
+    """The invitation still waiting for `email`, if any. Inviting the same address twice at
+    once is serialized here (there may be no row to lock yet), so each address has at most one."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"accounts:invitation:{tenant_id}:{email}"},
+    )
+    found: Invitation | None = await session.scalar(
+        select(Invitation)
+        .where(_open(tenant_id), Invitation.email == email)
+        .order_by(Invitation.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return found
+
+
+async def answer_invitations(session: AsyncSession, tenant_id: UUID, email: str) -> None:
+    """Once `email` has joined, its other open invitations there have nothing left to offer."""
+    await session.execute(
+        update(Invitation)
+        .where(_open(tenant_id), Invitation.email == email)
+        .values(revoked_at=now())
+    )
 
 
 async def invitation(

@@ -172,6 +172,12 @@ class InvitationOut(msgspec.Struct, kw_only=True):
     expires_at: datetime
 
 
+class InvitationSentOut(InvitationOut, kw_only=True):
+    renewed: bool
+    """True when the address already had a pending invitation: it was renewed (this role, a
+    new link and expiry) rather than a second one made, and its earlier link no longer works."""
+
+
 class ApiKeyOut(msgspec.Struct, kw_only=True):
     id: UUID
     name: str

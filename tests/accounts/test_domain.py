@@ -11,7 +11,7 @@ import pytest
 from services.accounts import domain, tokens
 from services.accounts.config import Limit
 from shared.auth import Principal, decode_token
-from shared.errors import Problem
+from shared.errors import Problem, problem_type
 
 
 def slug_of(excinfo: pytest.ExceptionInfo[Problem]) -> str:
@@ -63,6 +63,14 @@ def test_invitations_follow_the_same_grants() -> None:
     for actor, role in [("member", "member"), ("admin", "owner")]:
         with pytest.raises(Problem):
             domain.check_invitation(actor, role)
+
+
+def test_renewing_an_owner_invitation_is_for_owners() -> None:
+    domain.check_invitation("admin", "admin", pending="member")
+    domain.check_invitation("owner", "member", pending="owner")
+    with pytest.raises(Problem) as refused:
+        domain.check_invitation("admin", "admin", pending="owner")
+    assert refused.value.type_ == problem_type("owner-only")
 
 
 def test_scopes_are_known_sorted_and_unique() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -23,7 +23,7 @@ from tests.accounts.helpers import (
     sign_in,
     sign_up,
 )
-from tests.support import eventually, expect, unique
+from tests.support import eventually, expect, link_token, mails_to, unique
 
 MEMBERS = f"{API}/tenant/members"
 
@@ -109,6 +109,71 @@ async def test_bad_invitation_links(front: httpx.AsyncClient, stack: Settings) -
     expect(answer, 410, "invitation-revoked")
 
 
+async def test_inviting_an_address_again_renews_its_invitation(
+    front: httpx.AsyncClient, stack: Settings
+) -> None:
+    owner = await sign_up(front)
+    admin = await join(front, stack, owner, role="admin")
+    email = f"{unique('twice')}@example.com"
+    first = await invite(front, stack, owner, email)
+    body = {"email": email.upper(), "role": "admin"}
+    answer = await front.post(f"{API}/tenant/invitations", json=body, headers=admin.headers)
+    renewed = expect(answer, 201)
+    assert renewed["renewed"] is True and renewed["role"] == "admin"
+    pending = expect(await front.get(f"{API}/tenant/invitations", headers=owner.headers), 200)
+    assert [(i["id"], i["email"], i["role"]) for i in pending] == [(renewed["id"], email, "admin")]
+    assert len(mails_to(stack.mail_dir, email, "Join")) == 2
+    latest = link_token(mails_to(stack.mail_dir, email, "Join")[0])
+    assert latest != first
+
+    newcomer = {"name": "Twice Invited", "password": PASSWORD}
+    answer = await front.post(f"{API}/invitations/accept", json={"token": first, **newcomer})
+    expect(answer, 410, "invitation-renewed")
+    answer = await front.post(f"{API}/invitations/accept", json={"token": latest, **newcomer})
+    assert expect(answer, 201)["role"] == "admin"
+    assert expect(await front.get(f"{API}/tenant/invitations", headers=owner.headers), 200) == []
+
+    # Renewing an owner's invitation changes an owner grant: an admin may not.
+    boss = f"{unique('boss')}@example.com"
+    await invite(front, stack, owner, boss, "owner")
+    answer = await front.post(
+        f"{API}/tenant/invitations", json={"email": boss}, headers=admin.headers
+    )
+    expect(answer, 403, "owner-only")
+
+
+async def test_joining_answers_the_other_invitations_of_the_address(
+    front: httpx.AsyncClient, stack: Settings, owner_conn: asyncpg.Connection
+) -> None:
+    """Invitations sent twice before renewals existed: accepting one withdraws the other."""
+    owner = await sign_up(front)
+    email = f"{unique('dup')}@example.com"
+    token = await invite(front, stack, owner, email)
+    await owner_conn.execute(
+        "INSERT INTO accounts.invitations (tenant_id, id, email, role, expires_at)"
+        " VALUES ($1, $2, $3, 'member', now() + interval '1 day')",
+        owner.tenant_id,
+        uuid4(),
+        email,
+    )
+    assert (
+        len(expect(await front.get(f"{API}/tenant/invitations", headers=owner.headers), 200)) == 2
+    )
+    answer = await front.post(
+        f"{API}/invitations/accept",
+        json={"token": token, "name": "Dup Person", "password": PASSWORD},
+    )
+    expect(answer, 201)
+    assert expect(await front.get(f"{API}/tenant/invitations", headers=owner.headers), 200) == []
+    answered = await owner_conn.fetchval(
+        "SELECT count(*) FROM accounts.invitations"
+        " WHERE tenant_id = $1 AND email = $2 AND revoked_at IS NOT NULL",
+        owner.tenant_id,
+        email,
+    )
+    assert answered == 1
+
+
 async def test_who_may_invite_and_whom(front: httpx.AsyncClient, stack: Settings) -> None:
     owner = await sign_up(front)
     admin = await join(front, stack, owner, role="admin")
@@ -124,6 +189,12 @@ async def test_who_may_invite_and_whom(front: httpx.AsyncClient, stack: Settings
     for who, body, status, slug in answers:
         answer = await front.post(f"{API}/tenant/invitations", json=body, headers=who.headers)
         expect(answer, status, slug)
+    member_again = await front.post(
+        f"{API}/tenant/invitations", json={"email": member.email}, headers=owner.headers
+    )
+    assert member_again.json()["detail"] == (
+        f"{member.email} is already a member of Business {owner.slug}."
+    )
     await invite(front, stack, admin, fresh, "admin")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import Provide
 from litestar.params import FromPath, JSONBody
@@ -24,6 +25,7 @@ from services.accounts.schemas import (
     BusinessPatchIn,
     InvitationIn,
     InvitationOut,
+    InvitationSentOut,
     MemberOut,
     RoleIn,
     SessionOut,
@@ -126,28 +128,35 @@ class BusinessController(Controller):
     @post("/invitations", status_code=201)
     async def invite(
         self, data: JSONBody[InvitationIn], principal: PrincipalDep, db: DatabaseDep, kit: KitDep
-    ) -> InvitationOut:
-        """Mail a signed, single-use link that expires; accepting it makes a membership."""
+    ) -> InvitationSentOut:
+        """Mail a signed, single-use link that expires; accepting it makes a membership.
+
+        An address already invited is not invited twice: its pending invitation is renewed
+        (this role, a new link and expiry; the earlier link stops working), `renewed` true."""
         email = domain.normalize_email(data.email)
         ttl = kit.config.invitation_ttl
         async with db.transaction(principal.tenant_id, principal.user_id) as session:
             actor = await access.acting(session, principal)
-            domain.check_invitation(actor.role, data.role)
+            domain.require_manager(actor.role)
             invitee = await repository.user_by_email(session, email)
             if invitee and await repository.membership(session, actor.tenant.id, invitee.id):
-                raise Problem(409, "already-a-member", "This person is already a member.")
+                raise Problem(
+                    409,
+                    "already-a-member",
+                    f"{email} is already a member of {actor.tenant.name}.",
+                    field="email",
+                )
             inviter = await access.person(session, principal)
-            invitation = Invitation(
-                tenant_id=actor.tenant.id,
-                email=email,
-                role=data.role,
-                invited_by=inviter.id,
-                expires_at=repository.now() + ttl,
-            )
-            session.add(invitation)
+            invitation = await repository.open_invitation(session, actor.tenant.id, email)
+            renewed = invitation is not None
+            domain.check_invitation(actor.role, data.role, invitation.role if invitation else None)
+            if invitation is None:
+                invitation = Invitation(tenant_id=actor.tenant.id, email=email)
+                session.add(invitation)
+            invitation.role, invitation.invited_by = data.role, inviter.id
+            invitation.expires_at = repository.now() + ttl
             await session.flush()
-        claims = {"tid": str(invitation.tenant_id), "iid": str(invitation.id), "email": email}
-        token, _ = kit.signer.sign(claims, tokens.INVITATION_AUDIENCE, ttl)
+        token, _ = kit.signer.sign(_link_claims(invitation), tokens.INVITATION_AUDIENCE, ttl)
         message = invitation_mail(
             kit.config.mail_from,
             email,
@@ -157,7 +166,9 @@ class BusinessController(Controller):
             max(1, ttl.days),
         )
         await kit.mailer.send(message)
-        return invitation_out(invitation)
+        return InvitationSentOut(
+            **msgspec.structs.asdict(invitation_out(invitation)), renewed=renewed
+        )
 
     @delete("/invitations/{invitation_id:uuid}", status_code=204)
     async def revoke_invitation(
@@ -203,7 +214,8 @@ class InvitationController(Controller):
                 invitation = _still_open(
                     await repository.invitation(
                         session, tenant_id, UUID(str(claims["iid"])), lock=True
-                    )
+                    ),
+                    claims,
                 )
                 tenant = await session.get(Tenant, tenant_id)
                 if tenant is None or tenant.status != "active":
@@ -213,15 +225,38 @@ class InvitationController(Controller):
                     raise Problem(409, "already-a-member", "You are already a member.")
                 member = await repository.add_member(session, tenant_id, user.id, invitation.role)
                 invitation.accepted_at, invitation.accepted_by = repository.now(), user.id
+                await repository.answer_invitations(session, tenant_id, email)
                 return await sessions.open_session(session, kit.signer, user, (member, tenant))
 
 
-def _still_open(invitation: Invitation | None) -> Invitation:
-    """Single use: an accepted or withdrawn invitation's link no longer works."""
+def _link_claims(invitation: Invitation) -> dict[str, Any]:
+    """What a mailed link names: the row, and the term it was sent for (its expiry, in
+    microseconds), so renewing the invitation retires the links sent before."""
+    return {
+        "tid": str(invitation.tenant_id),
+        "iid": str(invitation.id),
+        "email": invitation.email,
+        "until": _term(invitation),
+    }
+
+
+def _term(invitation: Invitation) -> int:
+    return round(invitation.expires_at.timestamp() * 1_000_000)
+
+
+def _still_open(invitation: Invitation | None, claims: dict[str, Any]) -> Invitation:
+    """Single use: an accepted, withdrawn or renewed invitation's link no longer works (links
+    mailed before renewals existed carry no term, and stay valid until they expire)."""
     if invitation is None or invitation.revoked_at is not None:
         raise Problem(410, "invitation-revoked", "This invitation was withdrawn.")
     if invitation.accepted_at is not None:
         raise Problem(409, "invitation-used", "This invitation was already accepted.")
+    if claims.get("until", _term(invitation)) != _term(invitation):
+        raise Problem(
+            410,
+            "invitation-renewed",
+            "A newer invitation was sent to this address: use the link in the latest email.",
+        )
     return invitation
 
 

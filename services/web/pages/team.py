@@ -39,10 +39,16 @@ async def invite(ctx: CtxDep) -> Template | Redirect:
     form = await ctx.form()
     body = {"email": form.value("email").strip(), "role": form.value("role", "member")}
     try:
-        await ctx.post("accounts", "/tenant/invitations", body)
+        sent = await ctx.post("accounts", "/tenant/invitations", body)
     except ApiError as exc:
         return await _team_page(ctx, form.fail(exc), status=exc.status)
-    await ctx.flash(f"Invitation sent to {body['email']}.")
+    if sent["renewed"]:
+        await ctx.flash(
+            f"{sent['email']} was already invited: the invitation is renewed and a new link "
+            "is on its way. The earlier link no longer works."
+        )
+    else:
+        await ctx.flash(f"Invitation sent to {sent['email']}.")
     return see_other("/team")
 
 
