@@ -267,6 +267,28 @@ def policy_rule(policy: str) -> str:
 class Refund(msgspec.Struct, frozen=True, kw_only=True):
     amount: int
     rule: str
+    percent: int
+    """Of what was charged."""
+    tier: str
+    """Why that percent, in words: the part of the rule that applies, shown before cancelling."""
+
+
+def tier(policy: str, notice: timedelta) -> tuple[int, str]:
+    """The percent `policy` refunds when cancelled `notice` before the start, and that tier of
+    the rule in words ("cancelled less than 5 days but at least 24 hours before the start")."""
+    longer: timedelta | None = None
+    for needed, percent in POLICIES[policy]:
+        if notice >= needed:
+            below = f"less than {_notice(longer)} but " if longer is not None else ""
+            return percent, f"cancelled {below}at least {_notice(needed)} before the start"
+        longer = needed
+    return 0, f"cancelled less than {_notice(POLICIES[policy][-1][0])} before the start"
+
+
+def charged(status: str, amount: int) -> int:
+    """What has been captured of a booking in `status`: its amount once confirmed; before that
+    billing holds the money at most, and cancelling releases the hold rather than refunding."""
+    return amount if status == CONFIRMED else 0
 
 
 def refund(
@@ -274,12 +296,23 @@ def refund(
 ) -> Refund:
     """What goes back to the customer of `paid` (captured) minor units."""
     if paid == 0:
-        return Refund(amount=0, rule="Nothing was charged, so nothing is refunded.")
+        return Refund(
+            amount=0,
+            rule="Nothing was charged, so nothing is refunded.",
+            percent=0,
+            tier="nothing has been charged",
+        )
     if by_provider:
-        return Refund(amount=paid, rule="Cancelled by the provider: full refund.")
-    notice = starts_at - cancelled_at
-    percent = next((p for needed, p in POLICIES[policy] if notice >= needed), 0)
-    return Refund(amount=paid * percent // 100, rule=policy_rule(policy))
+        return Refund(
+            amount=paid,
+            rule="Cancelled by the provider: full refund.",
+            percent=100,
+            tier="cancelled by the provider",
+        )
+    percent, words = tier(policy, starts_at - cancelled_at)
+    return Refund(
+        amount=paid * percent // 100, rule=policy_rule(policy), percent=percent, tier=words
+    )
 
 
 # Messages -------------------------------------------------------------------------------------

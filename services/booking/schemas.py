@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -32,6 +33,18 @@ class BookingIn(WindowIn, kw_only=True):
     resource_id: UUID
     message: Note = ""
     """Opens the booking's message thread when given."""
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the request as booking reads it (times in UTC, defaults filled in): a
+        request sent again under its `Idempotency-Key` must be this same request, however its
+        JSON was spelled."""
+        same = msgspec.structs.replace(self, start=_utc(self.start), end=_utc(self.end))
+        return hashlib.sha256(msgspec.json.encode(same)).hexdigest()
+
+
+def _utc(moment: datetime) -> datetime:
+    """A time with an offset in UTC; a naive one as it is (the booking refuses it anyway)."""
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment
 
 
 class DecisionIn(Strict):
@@ -65,6 +78,20 @@ class AvailabilityOut(msgspec.Struct, kw_only=True):
     slots: list[Slot]
 
 
+class RefundPreview(msgspec.Struct, kw_only=True):
+    """What cancelling now would give back, by the rule `cancel` applies (`domain.refund`)."""
+
+    amount: int
+    """In the booking's `currency`."""
+    charged: int
+    """What has been captured so far: 0 until the booking is confirmed, when cancelling only
+    releases the payment's hold."""
+    percent: int
+    tier: str
+    """The part of the rule that applies now, in words."""
+    rule: str
+
+
 class BookingOut(msgspec.Struct, kw_only=True):
     id: UUID
     kind: str
@@ -91,6 +118,8 @@ class BookingOut(msgspec.Struct, kw_only=True):
     """What billing reports actually refunded, in `currency`; it may differ from
     `refund_amount` (the policy's) when money was captured before a cancellation."""
     created_at: datetime
+    refund_if_cancelled: RefundPreview | None = None
+    """For a paid booking the caller may cancel now: what cancelling it now would refund."""
 
 
 class BookingPage(msgspec.Struct, kw_only=True):

@@ -148,6 +148,45 @@ def test_provider_cancellation_refunds_everything_and_unpaid_refunds_nothing() -
 
 
 @pytest.mark.parametrize(
+    ("policy", "notice", "percent", "words"),
+    [
+        ("flexible", timedelta(hours=24), 100, "cancelled at least 24 hours before the start"),
+        ("flexible", timedelta(hours=3), 0, "cancelled less than 24 hours before the start"),
+        ("moderate", timedelta(days=6), 100, "cancelled at least 5 days before the start"),
+        (
+            "moderate",
+            timedelta(days=3),
+            50,
+            "cancelled less than 5 days but at least 24 hours before the start",
+        ),
+        ("moderate", timedelta(hours=23), 0, "cancelled less than 24 hours before the start"),
+        ("strict", timedelta(days=7), 50, "cancelled at least 7 days before the start"),
+        ("strict", timedelta(days=2), 0, "cancelled less than 7 days before the start"),
+        ("strict", -timedelta(hours=1), 0, "cancelled less than 7 days before the start"),
+    ],
+)
+def test_the_tier_that_applies_says_why_in_words(
+    policy: str, notice: timedelta, percent: int, words: str
+) -> None:
+    assert domain.tier(policy, notice) == (percent, words)
+    start = utc(6, 1, 9)
+    refund = domain.refund(policy, 4550, start, start - notice, by_provider=False)
+    assert (refund.percent, refund.tier) == (percent, words)
+
+
+def test_only_a_confirmed_booking_has_been_charged() -> None:
+    assert [domain.charged(status, 4550) for status in domain.STATUSES] == [
+        4550 if status == domain.CONFIRMED else 0 for status in domain.STATUSES
+    ]
+    provider = domain.refund("strict", 4550, utc(6, 1, 9), utc(6, 1, 8), by_provider=True)
+    assert (provider.amount, provider.percent, provider.tier) == (
+        4550,
+        100,
+        "cancelled by the provider",
+    )
+
+
+@pytest.mark.parametrize(
     ("start", "end", "units", "quantity", "field"),
     [
         (utc(3, 23, 10), utc(3, 23, 9), 1, 1, "end"),

@@ -12,7 +12,7 @@ import httpx
 from shared.bus import Bus
 from tests.billing.helpers import authorised, decide, payment
 from tests.booking.helpers import Business, status_becomes
-from tests.support import eventually
+from tests.support import eventually, expect
 
 
 async def refunded(
@@ -36,9 +36,26 @@ async def test_cancelled_confirmed_booking_shows_the_refund_billing_made(
     await decide(front, provider, booking, "accept")
     await status_becomes(front, customer, booking["id"], "confirmed")
 
+    url = f"/api/booking/bookings/{booking['id']}"
+    preview = expect(await front.get(url, headers=customer.headers), 200)["refund_if_cancelled"]
+    assert preview == {
+        "amount": 2500,
+        "charged": 5000,
+        "percent": 50,
+        "tier": "cancelled less than 5 days but at least 24 hours before the start",
+        "rule": "Full refund if cancelled at least 5 days before the start;"
+        " 50% refund if cancelled at least 24 hours before the start; no refund after that.",
+    }
+    by_provider = expect(await front.get(url, headers=provider.headers), 200)
+    assert by_provider["refund_if_cancelled"]["amount"] == 5000
+    assert by_provider["refund_if_cancelled"]["tier"] == "cancelled by the provider"
+
     cancelled = await decide(front, customer, booking, "cancel")
-    assert cancelled["status"] == "cancelled"
-    assert cancelled["refund_amount"] == 2500 and "50% refund" in cancelled["refund_rule"]
+    assert cancelled["status"] == "cancelled" and cancelled["refund_if_cancelled"] is None
+    assert (
+        cancelled["refund_amount"] == preview["amount"]
+        and cancelled["refund_rule"] == preview["rule"]
+    )
     assert cancelled["refunded_amount"] == 0, "nothing refunded until billing says so"
 
     for party in (customer, provider):
@@ -53,6 +70,9 @@ async def test_accepted_booking_cancelled_before_capture_costs_the_customer_noth
     """Billing is held back (its payment row locked) so the booking is still `accepted` when the
     customer cancels; once let go, billing either never captures or refunds all it captured."""
     provider, customer, booking = await authorised(front, bus)
+    url = f"/api/booking/bookings/{booking['id']}"
+    held = expect(await front.get(url, headers=customer.headers), 200)["refund_if_cancelled"]
+    assert (held["amount"], held["charged"]) == (0, 0), "an authorised request is not charged"
     async with owner_conn.transaction():
         await owner_conn.execute(
             "SELECT 1 FROM billing.payments WHERE booking_id = $1 FOR UPDATE", booking["id"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from services.booking import domain
 from services.booking.models import Booking
-from services.booking.schemas import BookingOut
+from services.booking.schemas import BookingOut, RefundPreview
 from shared.auth import Principal
 from shared.errors import Problem
 
@@ -64,4 +64,34 @@ def booking_out(booking: Booking, tenant_id: UUID) -> BookingOut:
         refund_rule=booking.refund_rule,
         refunded_amount=booking.refunded_amount,
         created_at=booking.created_at,
+        refund_if_cancelled=refund_if_cancelled(booking, tenant_id, datetime.now(UTC)),
+    )
+
+
+def refund_if_cancelled(booking: Booking, tenant_id: UUID, now: datetime) -> RefundPreview | None:
+    """What `tenant_id` cancelling the booking at `now` would refund, by the rule `cancel`
+    applies (`repository.change`), so a cancel dialog can say it; None unless it is a paid
+    booking that may be cancelled now."""
+    if booking.kind != "booking" or booking.amount == 0:
+        return None
+    if (booking.status, "cancel") not in domain.TRANSITIONS:
+        return None
+    try:
+        domain.check_deadline(booking.status, "cancel", booking.expires_at, now)
+    except domain.Lapsed:
+        return None
+    charged = domain.charged(booking.status, booking.amount)
+    refund = domain.refund(
+        booking.cancellation_policy,
+        charged,
+        booking.starts_at,
+        now,
+        by_provider=tenant_id == booking.tenant_id,
+    )
+    return RefundPreview(
+        amount=refund.amount,
+        charged=charged,
+        percent=refund.percent,
+        tier=refund.tier,
+        rule=refund.rule,
     )
