@@ -76,8 +76,9 @@ def booking_window(form: Form, resource: dict[str, Any]) -> dict[str, Any] | Non
     }
 
 
-def search_params(values: dict[str, str], zone: str, form: Form) -> dict[str, Any]:
-    """The page's query as the directory search API's parameters."""
+def search_params(values: dict[str, str], zone: str, today: date, form: Form) -> dict[str, Any]:
+    """The page's query as the directory search API's parameters; a day before `today` (in
+    `zone`) is refused on the form, as nothing can be booked on it."""
     params: dict[str, Any] = {
         k: values.get(k) for k in ("q", "kind", "category", "sort", "cursor") if values.get(k)
     }
@@ -100,7 +101,9 @@ def search_params(values: dict[str, str], zone: str, form: Form) -> dict[str, An
     except ValueError:
         form.errors["day"] = "Enter a day and times."
         window = None
-    if window:
+    if window and date.fromisoformat(values["day"]) < today:
+        form.errors["day"] = "That day is in the past: choose today or a later day."
+    elif window:
         params["open_from"], params["open_to"] = window
     return params
 
@@ -111,19 +114,27 @@ async def search(ctx: CtxDep) -> Template:
     zone = viewer.timezone if viewer else DEFAULT_ZONE
     values = {k: v for k, v in ctx.request.query_params.items() if k in (*SEARCH_FIELDS, "cursor")}
     form = Form(values=values)
-    params = search_params(values, zone, form)
+    today = datetime.now(ZoneInfo(zone)).date()
+    params = search_params(values, zone, today, form)
     found: dict[str, Any] = {"results": [], "facets": {}, "next_cursor": None}
+    lost_page = False
     if not form.errors:
         try:
             found = await ctx.get("directory", "/search/", **params)
         except ApiError as exc:
-            form.fail(exc, {"lat": "near", "lon": "near", "open_from": "day", "open_to": "day"})
+            # A "More results" link that was mangled or outlived its search: say so and
+            # offer the first page, not an empty result that looks like "nothing matches".
+            lost_page = exc.slug == "invalid-cursor"
+            if not lost_page:
+                form.fail(exc, {"lat": "near", "lon": "near", "open_from": "day", "open_to": "day"})
     categories = await ctx.get("directory", "/categories")
     return await ctx.page(
         "browse/search.html",
         form=form,
         found=found,
+        lost_page=lost_page,
         zone=zone,
+        today=today,
         kinds=KINDS,
         categories=[(c["slug"], c["name"]) for c in categories],
         places=sorted(PLACES),
@@ -151,11 +162,13 @@ async def _availability(ctx: Ctx, resource: dict[str, Any]) -> dict[str, Any] | 
 async def resource_page(
     ctx: Ctx,
     resource_id: UUID,
-    form: Form,
+    form: Form | None = None,
     status: int = 200,
     quote: dict[str, Any] | None = None,
+    reported: Form | None = None,
 ) -> Template:
-    """The listing with its booking form; `quote` is the price of the window the form holds."""
+    """The listing with its booking form (blank: one unit); `quote` is the price of the window
+    the form holds, `reported` the report form sent back (each form shows its own errors)."""
     resource = await ctx.get("directory", f"/resources/{resource_id}")
     partner = await ctx.get("directory", f"/partners/{resource['partner_slug']}")
     viewer = ctx.viewer
@@ -164,7 +177,8 @@ async def resource_page(
         r=resource,
         partner=partner,
         availability=await _availability(ctx, resource),
-        form=form,
+        form=form or Form(values={"units": 1}),
+        reported=reported or Form(),
         days=DAYS,
         kinds=KINDS,
         note_limit=NOTE_LIMIT,
@@ -177,7 +191,7 @@ async def resource_page(
 
 @get("/resources/{resource_id:uuid}")
 async def resource(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template:
-    return await resource_page(ctx, resource_id, Form(values={"units": 1}))
+    return await resource_page(ctx, resource_id)
 
 
 @post("/resources/{resource_id:uuid}/quote")
@@ -200,18 +214,18 @@ async def quote(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template:
 @post("/resources/{resource_id:uuid}/report")
 async def report(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template | Redirect:
     ctx.require()
-    form = await ctx.form()
+    reported = await ctx.form()
     body = {
         "target_type": "resource",
         "target_id": str(resource_id),
-        "reason": form.value("reason"),
+        "reason": reported.value("reason"),
     }
     try:
         await ctx.post("directory", "/reports", body)
     except ApiError as exc:
-        form.fail(exc)
-        form.errors.setdefault("reason", exc.detail)
-        return await resource_page(ctx, resource_id, form, exc.status)
+        reported.fail(exc)
+        reported.errors.setdefault("reason", exc.detail)
+        return await resource_page(ctx, resource_id, status=exc.status, reported=reported)
     await ctx.flash("Thank you. A moderator will look at your report.")
     return see_other(f"/resources/{resource_id}")
 
