@@ -10,6 +10,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import ParameterKwarg
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -163,6 +164,19 @@ def _undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     return Problem(400, "bad-request", "The body is not valid JSON.").to_response(request)
 
 
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Litestar names a parameter's errors after the handler's argument (`start`), while the
+    caller sent it by its name in the URL (`from`): the problem names what the caller sent."""
+    if isinstance(exc.extra, list):
+        fields = request.route_handler.parsed_fn_signature.parameters
+        for error in exc.extra:
+            field = fields.get(str(error.get("key"))) if isinstance(error, dict) else None
+            kwarg = field.kwarg_definition if field is not None else None
+            if isinstance(kwarg, ParameterKwarg) and kwarg.name:
+                error["key"] = kwarg.name
+    return _from_http_exception(exc).to_response(request)
+
+
 def problem_details_plugin() -> ProblemDetailsPlugin:
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(
@@ -172,6 +186,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ValidationException: _validation_error,
     DBAPIError: _database_error,
     UnicodeDecodeError: _undecodable,
     RecursionError: _undecodable,

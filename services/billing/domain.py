@@ -29,6 +29,11 @@ def platform_fee(amount: int, fee_bps: int) -> int:
     return amount * fee_bps // 10_000
 
 
+STATEMENT_MAX_PERIOD = timedelta(days=366)
+"""The longest period one statement covers (a year, leap day included); the earnings page
+checks the dates people pick against it too."""
+
+
 # Payments -------------------------------------------------------------------------------------
 
 AWAITING_PAYMENT = "awaiting_payment"

@@ -27,7 +27,6 @@ from shared.db import Database
 from shared.errors import Problem
 
 T = TypeVar("T")
-MAX_PERIOD = timedelta(days=366)
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 
 
@@ -36,7 +35,11 @@ async def build_statement(
 ) -> StatementOut:
     """Captures and refunds of the caller's bookings as provider in [start, end)."""
     tenant = member(principal)
-    if start.tzinfo is None or end.tzinfo is None or not timedelta(0) < end - start <= MAX_PERIOD:
+    if (
+        start.tzinfo is None
+        or end.tzinfo is None
+        or not timedelta(0) < end - start <= domain.STATEMENT_MAX_PERIOD
+    ):
         raise Problem(422, "invalid-range", "Give `from` < `to` with offsets, at most a year.")
     async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
         rows = await session.scalars(
