@@ -178,6 +178,17 @@ class InvitationSentOut(InvitationOut, kw_only=True):
     new link and expiry) rather than a second one made, and its earlier link no longer works."""
 
 
+class InvitationPreviewOut(msgspec.Struct, kw_only=True):
+    """What an invitation link offers, as its landing page shows it."""
+
+    business: str
+    email: str
+    role: str
+    invited_by: str | None
+    """The inviter's name; None once their account is gone."""
+    expires_at: datetime
+
+
 class ApiKeyOut(msgspec.Struct, kw_only=True):
     id: UUID
     name: str

@@ -43,6 +43,7 @@ PUBLIC = {
     ("POST", "/api/accounts/password-resets"): "asks for a reset mail",
     ("POST", "/api/accounts/password-resets/confirm"): "the mailed link is the credential",
     ("POST", "/api/accounts/invitations/accept"): "the mailed link is the credential",
+    ("GET", "/api/accounts/invitations/preview"): "the mailed link is the credential",
     ("POST", "/api/accounts/tokens/api-key"): "the API key is the credential",
     ("GET", "/api/directory/categories"): "the category tree",
     ("GET", "/api/directory/search"): "the marketplace search",

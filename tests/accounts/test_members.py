@@ -126,12 +126,24 @@ async def test_inviting_an_address_again_renews_its_invitation(
     latest = link_token(mails_to(stack.mail_dir, email, "Join")[0])
     assert latest != first
 
+    preview = f"{API}/invitations/preview"
+    offer = expect(await front.get(preview, params={"token": latest}), 200)
+    assert offer == {
+        "business": f"Business {owner.slug}",
+        "email": email,
+        "role": "admin",
+        "invited_by": "New Member",
+        "expires_at": renewed["expires_at"],
+    }
+    expect(await front.get(preview, params={"token": first}), 410, "invitation-renewed")
+    expect(await front.get(preview, params={"token": "nonsense"}), 400, "invalid-link")
     newcomer = {"name": "Twice Invited", "password": PASSWORD}
     answer = await front.post(f"{API}/invitations/accept", json={"token": first, **newcomer})
     expect(answer, 410, "invitation-renewed")
     answer = await front.post(f"{API}/invitations/accept", json={"token": latest, **newcomer})
     assert expect(answer, 201)["role"] == "admin"
     assert expect(await front.get(f"{API}/tenant/invitations", headers=owner.headers), 200) == []
+    expect(await front.get(preview, params={"token": latest}), 409, "invitation-used")
 
     # Renewing an owner's invitation changes an owner grant: an admin may not.
     boss = f"{unique('boss')}@example.com"

@@ -53,6 +53,11 @@ async def test_visitor_signs_up_creates_a_business_and_invites_a_teammate(
 
     mate = await (await contexts()).new_page()
     await mate.goto(link)
+    # The landing page names the business, who invited and the role offered.
+    await expect(mate.get_by_role("heading", name="Join Petit Annex on Alliance")).to_be_visible()
+    await expect(
+        mate.get_by_text("Nadia Petit invited you to join Petit Annex as a member")
+    ).to_be_visible()
     await mate.get_by_label("Your name").fill("Marc Dupont")
     await mate.get_by_label("Choose a password").fill(PASSWORD)
     await mate.get_by_role("button", name="Accept invitation").click()

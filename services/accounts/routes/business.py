@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import access, domain, repository, sessions, tokens
@@ -25,6 +25,7 @@ from services.accounts.schemas import (
     BusinessPatchIn,
     InvitationIn,
     InvitationOut,
+    InvitationPreviewOut,
     InvitationSentOut,
     MemberOut,
     RoleIn,
@@ -187,6 +188,35 @@ class BusinessController(Controller):
 class InvitationController(Controller):
     path = "/invitations"
     tags = ["business"]
+
+    @get("/preview", responses=problem_responses(410))
+    async def preview(
+        self,
+        token: Annotated[str, QueryParameter(min_length=1, max_length=2000)],
+        db: DatabaseDep,
+        kit: KitDep,
+    ) -> InvitationPreviewOut:
+        """What a mailed link offers (business, role, who invited), for its landing page; the
+        link proves its reader was sent it, so no sign-in is needed."""
+        claims = kit.signer.read_link(token, tokens.INVITATION_AUDIENCE)
+        tenant_id = UUID(str(claims["tid"]))
+        async with db.transaction(tenant_id=tenant_id) as session:
+            invitation = _still_open(
+                await repository.invitation(session, tenant_id, UUID(str(claims["iid"]))), claims
+            )
+            tenant = await session.get(Tenant, tenant_id)
+            if tenant is None or tenant.status != "active":
+                raise sessions.suspended()
+            inviter = (
+                await session.get(User, invitation.invited_by) if invitation.invited_by else None
+            )
+        return InvitationPreviewOut(
+            business=tenant.name,
+            email=invitation.email,
+            role=invitation.role,
+            invited_by=inviter.name if inviter else None,
+            expires_at=invitation.expires_at,
+        )
 
     @post(
         "/accept",

@@ -219,10 +219,26 @@ async def create_business(ctx: CtxDep) -> Template | Redirect:
     return see_other("/team")
 
 
+async def _accept_page(ctx: Ctx, form: Form, status: int = 200) -> Template:
+    """The invitation as its link offers it (business, role, who invited); a link that no
+    longer works says why instead of showing a form that would only fail."""
+    offer, gone = None, None
+    try:
+        offer = await ctx.get("accounts", "/invitations/preview", token=form.value("token"))
+    except ApiError as exc:
+        if not exc.correctable():
+            raise
+        gone = "This link is not valid." if exc.slug == "validation-error" else exc.detail
+        status = max(status, exc.status)
+    return await ctx.page(
+        "auth/accept.html", form=form, offer=offer, gone=gone, status=status, **LIMITS
+    )
+
+
 @get("/invitations/accept")
 async def invitation(ctx: CtxDep, token: FromQuery[str] = "") -> Template:
     """The mailed link lands here: join as the signed-in person, or as a new account."""
-    return await ctx.page("auth/accept.html", form=Form(values={"token": token}), **LIMITS)
+    return await _accept_page(ctx, Form(values={"token": token}))
 
 
 @post("/invitations/accept")
@@ -235,7 +251,7 @@ async def accept_invitation(ctx: CtxDep) -> Template | Redirect:
         answer = await ctx.post("accounts", "/invitations/accept", body)
     except ApiError as exc:
         form.fail(exc, also=(401,))
-        return await ctx.page("auth/accept.html", form=form, status=exc.status, **LIMITS)
+        return await _accept_page(ctx, form, exc.status)
     if ctx.sid:
         await ctx.sessions.close(ctx.sid)
     return await _signed_in(ctx, answer, "/team")
