@@ -320,6 +320,15 @@ def refund(
 EXCERPT_CHARS = 200
 
 
+def message_body(body: str) -> str:
+    """A thread message as kept, its outer blank lines and spaces dropped (its line breaks
+    inside stay); one of nothing but whitespace would post an empty message, so it is refused."""
+    text = body.strip()
+    if not text:
+        raise InvalidBooking("body", "Write a message before sending it.")
+    return text
+
+
 def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
     """A message's beginning for a notification, whitespace folded, cut at a word if it can."""
     text = " ".join(body.split())

@@ -385,3 +385,13 @@ def test_message_excerpt_folds_whitespace_and_cuts_at_a_word() -> None:
     assert len(cut) <= domain.EXCERPT_CHARS and cut.endswith("pans…")
     assert words.startswith(cut.removesuffix("…"))
     assert len(domain.excerpt("x" * 500)) == domain.EXCERPT_CHARS, "one long word is cut too"
+
+
+def test_a_message_keeps_its_line_breaks_and_is_refused_when_blank() -> None:
+    assert domain.message_body("\n  Door code 1234.\n\nSee you at 7.  \n") == (
+        "Door code 1234.\n\nSee you at 7."
+    )
+    for blank in ("", "   ", "\n\t \n"):
+        with pytest.raises(domain.InvalidBooking) as refused:
+            domain.message_body(blank)
+        assert refused.value.field == "body"

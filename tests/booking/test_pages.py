@@ -124,3 +124,35 @@ async def test_thread_names_the_other_business_to_each_side(
         assert "The other business" not in page
         slug = other.email.split("@")[0]
         assert f'<a href="/partners/{slug}" id="other-business">{name(other)}</a>' in page
+
+
+async def test_a_blank_message_is_refused_and_line_breaks_are_kept(
+    front: httpx.AsyncClient, bus: Bus
+) -> None:
+    provider, customer = await business(front), await business(front)
+    resource = await listed(front, bus, provider, customer, title=unique("Dough mixer"))
+    booking = await booked(front, customer, resource, **window(days_ahead(4), 10, 12))
+    thread = f"/api/booking/bookings/{booking['id']}/messages"
+    blank = await front.post(thread, json={"body": " \n\t "}, headers=customer.headers)
+    problem = expect(blank, 422)
+    assert problem["type"].endswith("/invalid-booking") and problem["field"] == "body"
+    assert expect(await front.get(thread, headers=customer.headers), 200) == []
+
+    page_path = f"/bookings/{booking['id']}"
+    async with signed_in(front, customer.email) as browser:
+        page = await browser.get(page_path)
+        refused = await browser.post(
+            f"{page_path}/messages", data={"_csrf_token": csrf(page), "body": "   \n  "}
+        )
+        assert refused.status_code == 422 and 'id="f-body-error"' in refused.text
+        assert "Write a message before sending it." in refused.text
+        body = "\nDoor code: <b>1234</b>\n\nRing twice.\n"
+        sent = await browser.post(
+            f"{page_path}/messages", data={"_csrf_token": csrf(page), "body": body}
+        )
+        assert sent.status_code == 303
+        shown = (await browser.get(page_path)).text
+    assert '<p class="body">Door code: &lt;b&gt;1234&lt;/b&gt;\n\nRing twice.</p>' in shown
+    assert expect(await front.get(thread, headers=provider.headers), 200)[0]["body"] == (
+        "Door code: <b>1234</b>\n\nRing twice."
+    )

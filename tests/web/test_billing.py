@@ -90,14 +90,19 @@ async def test_provider_connects_payouts_upgrades_and_exports_earnings(
     # The provider would refund in full; the customer, cancelling, is refunded by the policy.
     await seller.goto(f"/bookings/{booking['id']}")
     cancel = seller.get_by_role("button", name="Cancel booking")
-    confirm = "Cancel this booking? The customer gets a full refund."
-    await expect(cancel).to_have_attribute("data-confirm", confirm)
+    in_full = "The customer gets a full refund (€80.00)."
+    await expect(cancel).to_have_attribute("data-confirm", f"Cancel this booking? {in_full}")
+    await expect(seller.locator("#refund-if-cancelled")).to_have_text(in_full)
+    half = (
+        "You will get €40.00 back (50%: cancelled less than 5 days but at least 24 hours before"
+        " the start)."
+    )
+    await expect(buyer.locator("#refund-if-cancelled")).to_have_text(half)
     questions: list[str] = []
     buyer.on("dialog", lambda dialog: questions.append(dialog.message))
     await buyer.get_by_role("button", name="Cancel booking").click()
     await expect(buyer.locator("#booking-status")).to_have_text("cancelled")
-    policy = "Your refund follows the moderate policy; this page shows it once cancelled."
-    assert questions == [f"Cancel this booking? {policy}"]
+    assert questions == [f"Cancel this booking? {half}"]
     await expect(buyer.locator("#refund")).to_contain_text("€40.00 (Full refund if cancelled")
 
     async def refunded() -> bool:
@@ -191,6 +196,8 @@ async def test_a_customer_cancelling_without_refund_is_told_so(
     await eventually(lambda: reached("confirmed"))
 
     await buyer.goto(f"/bookings/{booking['id']}")
+    nothing = "No refund: cancelled less than 7 days before the start."
+    await expect(buyer.locator("#refund-if-cancelled")).to_have_text(nothing)
     await buyer.get_by_role("button", name="Cancel booking").click()
     await expect(buyer.locator("#booking-status")).to_have_text("cancelled")
     await expect(buyer.locator("#refund")).to_have_text(

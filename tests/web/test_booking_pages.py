@@ -112,3 +112,50 @@ async def test_a_request_is_answered_by_its_start_and_refused_once_it_has_lapsed
     await seller.reload()
     await expect(seller.locator("#booking-status")).to_have_text("expired")
     await expect(seller.locator("#answer-by")).to_have_count(0)
+
+
+async def test_a_request_offers_the_provider_decline_shows_the_deposit_and_outlives_its_listing(
+    contexts: Contexts, front: httpx.AsyncClient, admin: Person
+) -> None:
+    """The provider answers a request with Accept or Decline (not also Cancel); both sides see
+    the listing's deposit, kept outside Alliance; once the listing is unpublished the page names
+    it without a link that would lead to "not found"."""
+    provider, customer = await businesses(front, "joinery", "fitter")
+    title = unique("Panel saw")
+    saw = await published(
+        front, provider, admin, kind="equipment", category="hand-tools", title=title,
+        price_amount=0, availability=ALWAYS_OPEN, details={"deposit_amount": 20000},
+        rules={"min_minutes": 60, "max_minutes": 600},
+    )  # fmt: skip
+    await bookable(front, customer, saw["id"])
+    body = {"resource_id": saw["id"], **window(days_ahead(3), 10, 12)}
+    made = await front.post("/api/booking/bookings", json=body, headers=customer.headers)
+    booking = answered(made, 201)
+    assert booking["status"] == "requested"
+    path = f"/bookings/{booking['id']}"
+
+    seller = await sign_in(await contexts(), provider.email)
+    await seller.goto(path)
+    await expect(seller.get_by_role("button", name="Accept request")).to_be_visible()
+    await expect(seller.get_by_role("button", name="Decline")).to_be_visible()
+    await expect(seller.get_by_role("button", name="Cancel booking")).to_have_count(0)
+    deposit = seller.locator("#deposit")
+    await expect(deposit).to_contain_text("€200.00")
+    await expect(deposit).to_contain_text("Alliance does not charge or hold it")
+    await shot(seller, "booking-request-provider-decline-only")
+
+    buyer = await sign_in(await contexts(), customer.email)
+    await buyer.goto(path)
+    await expect(buyer.get_by_role("button", name="Cancel booking")).to_be_visible()
+    await expect(buyer.locator("#deposit")).to_contain_text("€200.00")
+    await expect(buyer.get_by_role("link", name="View the listing")).to_have_attribute(
+        "href", f"/resources/{saw['id']}"
+    )
+
+    unpublish = f"/api/directory/resources/{saw['id']}/unpublish"
+    answered(await front.post(unpublish, headers=provider.headers), 200)
+    await buyer.reload()
+    await expect(buyer.get_by_role("link", name="View the listing")).to_have_count(0)
+    await expect(buyer.locator("#listing-gone")).to_have_text(f"{title} (no longer listed)")
+    await expect(buyer.locator("#booking-status")).to_have_text("requested")
+    await shot(buyer, "booking-listing-no-longer-listed")

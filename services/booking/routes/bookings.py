@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.booking import domain, repository, timers
 from services.booking.models import Booking, Message, Review, outbox
-from services.booking.routes.common import READ, WRITE, acting, aware, booking_out
+from services.booking.routes.common import (
+    READ,
+    WRITE,
+    acting,
+    aware,
+    booking_out,
+    invalid_as_problem,
+)
 from services.booking.routes.resources import bookable
 from services.booking.schemas import (
     BookingIn,
@@ -188,8 +195,10 @@ class BookingController(Controller):
         tenant = acting(principal, WRITE)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
             booking = await repository.booking_of(session, booking_id, tenant)
+            with invalid_as_problem():
+                body = domain.message_body(data.body)
             message = await repository.post_message(
-                session, booking, tenant, principal.user_id, data.body
+                session, booking, tenant, principal.user_id, body
             )
             await session.flush()
             return message_out(message)

@@ -117,14 +117,15 @@ async def _booking_page(
     booking = await ctx.get("booking", f"/bookings/{booking_id}")
     messages = await ctx.get("booking", f"/bookings/{booking_id}/messages")
     reviews = await ctx.get("booking", f"/bookings/{booking_id}/reviews")
+    listing: dict[str, Any] | None
     try:
-        resource = await ctx.get("directory", f"/resources/{booking['resource_id']}")
-        zone = resource["availability"]["timezone"]
+        listing = await ctx.get("directory", f"/resources/{booking['resource_id']}")
     except ApiError:
-        zone = viewer.timezone  # the listing may be gone; the booking stays readable
+        listing = None  # unpublished or taken down: the booking stays readable, unlinked
     return await ctx.page(
         "bookings/show.html",
         b=booking,
+        listing=listing,
         other=await _counterpart(ctx, booking),
         messages=messages,
         reviews=reviews,
@@ -132,7 +133,7 @@ async def _booking_page(
         payment=await _payment(ctx, booking),
         paid=ctx.request.query_params.get("payment"),
         lapsed=_lapsed(booking),
-        zone=zone,
+        zone=listing["availability"]["timezone"] if listing else viewer.timezone,
         form=form,
         answer=answer or Form(),
         note_limit=NOTE_LIMIT,
