@@ -104,11 +104,24 @@ def until(end: str | datetime, start: str | datetime, zone: str) -> str:
     return local(end, zone, "%H:%M") if same_day else local(end, zone)
 
 
+DAY_MINUTES = 24 * 60
+
+
 def duration(minutes: int) -> str:
-    """90 → "1 h 30 min"."""
-    hours, rest = divmod(int(minutes), 60)
-    parts = ([f"{hours} h"] if hours else []) + ([f"{rest} min"] if rest else [])
+    """90 → "1 h 30 min", 20160 → "14 days": whole days read as days."""
+    days, rest = divmod(int(minutes), DAY_MINUTES)
+    hours, rest = divmod(rest, 60)
+    parts = [f"{days} day{'' if days == 1 else 's'}"] if days else []
+    parts += ([f"{hours} h"] if hours else []) + ([f"{rest} min"] if rest else [])
     return " ".join(parts) or "0 min"
+
+
+def booking_length(shortest: int, longest: int, price_unit: str) -> str:
+    """A listing's shortest to longest booking ("1 h to 14 days"); something priced per day
+    is charged each started day, so its shortest reads in whole days ("1 day to 14 days")."""
+    if price_unit == "day":
+        shortest = max(1, -(-shortest // DAY_MINUTES)) * DAY_MINUTES
+    return f"{duration(shortest)} to {duration(longest)}"
 
 
 def merged(query: dict[str, str], **changes: str) -> dict[str, str]:
@@ -116,7 +129,43 @@ def merged(query: dict[str, str], **changes: str) -> dict[str, str]:
     return {**query, **changes}
 
 
+STRIPE_REQUIREMENTS = {
+    "business_profile.mcc": "Business category",
+    "business_profile.url": "Business website",
+    "business_profile.product_description": "Description of what you sell",
+    "business_profile": "Business details",
+    "business_type": "Type of business",
+    "tos_acceptance": "Terms of service acceptance",
+    "external_account": "Bank account",
+    "representative.verification": "Representative's identity document",
+    "representative": "Representative's identity",
+    "individual.verification": "Identity document",
+    "individual": "Your identity",
+    "company.tax_id": "Company tax ID",
+    "company.address": "Company address",
+    "company.verification": "Company registration document",
+    "company": "Company details",
+    "owners": "Business owners",
+    "directors": "Directors",
+    "executives": "Executives",
+}
+"""Stripe's requirement codes (`tos_acceptance.ip`) by their prefix, as people read them."""
+
+
+def requirements(codes: list[str]) -> list[str]:
+    """What Stripe still needs, in words, each once (`tos_acceptance.date` and `.ip` are one
+    step); a code without a label is shown as Stripe names it."""
+    labels: dict[str, None] = {}
+    for code in codes:
+        parts = code.split(".")
+        prefixes = (".".join(parts[:n]) for n in range(len(parts), 0, -1))
+        found = next((STRIPE_REQUIREMENTS[p] for p in prefixes if p in STRIPE_REQUIREMENTS), code)
+        labels[found] = None
+    return list(labels)
+
+
 FILTERS = {
+    "requirements": requirements,
     "money": money,
     "price": price,
     "major": major,
@@ -125,4 +174,5 @@ FILTERS = {
     "until": until,
     "merged": merged,
     "duration": duration,
+    "booking_length": booking_length,
 }

@@ -6,12 +6,14 @@ import pytest
 
 from services.directory.schemas import MONEY_MAX, RULE_MINUTES_MAX, RULE_MINUTES_MIN
 from services.web.formatting import (
+    booking_length,
     duration,
     hours,
     minor_units,
     minutes,
     money,
     price,
+    requirements,
     until,
     when,
 )
@@ -79,10 +81,19 @@ def test_times_show_the_viewers_zone_beside_the_resources_when_they_differ() -> 
     assert "17:00 your time (Europe/London)" in both
 
 
-def test_durations_read_in_hours_and_minutes() -> None:
+def test_durations_read_in_days_hours_and_minutes() -> None:
     assert duration(90) == "1 h 30 min"
     assert duration(120) == "2 h"
     assert duration(15) == "15 min"
+    assert duration(14 * 24 * 60) == "14 days"
+    assert duration(24 * 60 + 90) == "1 day 1 h 30 min"
+
+
+def test_a_booking_length_reads_in_days_for_per_day_listings_and_long_spans() -> None:
+    assert booking_length(60, 14 * 24 * 60, "hour") == "1 h to 14 days"
+    assert booking_length(60, 600, "hour") == "1 h to 10 h"
+    assert booking_length(60, 14 * 24 * 60, "day") == "1 day to 14 days"
+    assert booking_length(36 * 60, 20 * 24 * 60, "day") == "2 days to 20 days"
 
 
 def test_an_end_names_its_day_only_when_it_is_not_the_starts() -> None:
@@ -90,3 +101,25 @@ def test_an_end_names_its_day_only_when_it_is_not_the_starts() -> None:
     assert until("2026-11-30T17:00:00Z", start, "Europe/Paris") == "18:00"
     assert until("2026-12-07T08:00:00Z", start, "Europe/Paris") == "Mon 07 Dec 2026, 09:00"
     assert until("2026-11-30T23:30:00Z", start, "Europe/Paris") == "Tue 01 Dec 2026, 00:30"
+
+
+def test_stripe_requirements_read_as_steps_once_each_with_the_code_as_a_fallback() -> None:
+    codes = [
+        "business_profile.mcc",
+        "tos_acceptance.date",
+        "tos_acceptance.ip",
+        "external_account",
+        "representative.dob.day",
+        "representative.verification.document",
+        "company.address.city",
+        "settings.payments.statement_descriptor",
+    ]
+    assert requirements(codes) == [
+        "Business category",
+        "Terms of service acceptance",
+        "Bank account",
+        "Representative's identity",
+        "Representative's identity document",
+        "Company address",
+        "settings.payments.statement_descriptor",
+    ]

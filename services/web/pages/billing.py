@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -11,6 +13,7 @@ from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from services.billing.domain import STATEMENT_MAX_PERIOD
 from services.web.api import ApiError
 from services.web.formatting import local
 from services.web.pages.common import CtxDep, Form, see_other
@@ -71,17 +74,36 @@ def _plan_news(plan: dict[str, Any], zone: str) -> str:
     return f"You keep Pro; it renews on {until}." if end else "You keep Pro."
 
 
-def _period(viewer: Viewer, start: str, end: str, form: Form) -> tuple[str, str]:
-    """[first day, last day] in the business's zone as an API window; this month by default."""
+TOO_LONG = "Choose at most a year: from a day to the same day a year later."
+"""Said beside the end date when billing would refuse the span (a day's offset change can
+make a year of days an hour too long for it)."""
+
+
+def _period(viewer: Viewer, query: Mapping[str, str], form: Form) -> tuple[str, str] | None:
+    """[first day, last day] in the business's zone as an API window, this month so far by
+    default; None, with the reason beside the date, for a malformed date, an end before the
+    start, or more than billing's longest statement."""
     tz = ZoneInfo(viewer.timezone)
     today = datetime.now(UTC).astimezone(tz).date()
-    try:
-        first = date.fromisoformat(start) if start else today.replace(day=1)
-        last = date.fromisoformat(end) if end else today
-    except ValueError:
-        form.errors["from"] = "Enter dates like 2026-11-01."
-        first, last = today.replace(day=1), today
-    form.values = {"from": first.isoformat(), "to": last.isoformat()}
+    form.values = {
+        "from": query.get("from") or today.replace(day=1).isoformat(),
+        "to": query.get("to") or today.isoformat(),
+    }
+    days: dict[str, date] = {}
+    for name, text in form.values.items():
+        try:
+            days[name] = date.fromisoformat(text)
+        except ValueError:
+            form.errors[name] = "Enter a date like 2026-11-01."
+    if form.errors:
+        return None
+    first, last = days["from"], days["to"]
+    if last < first:
+        form.errors["to"] = "Choose an end date on or after the start date."
+    elif last - first >= STATEMENT_MAX_PERIOD:
+        form.errors["to"] = TOO_LONG
+    if form.errors:
+        return None
     opens = datetime.combine(first, time(0), tz)
     closes = datetime.combine(last + timedelta(days=1), time(0), tz)
     return opens.isoformat(), closes.isoformat()
@@ -89,24 +111,41 @@ def _period(viewer: Viewer, start: str, end: str, form: Form) -> tuple[str, str]
 
 @get("/billing/earnings")
 async def earnings(ctx: CtxDep) -> Template:
+    """The statement for the dates asked; dates it cannot show stay in the form with why."""
     viewer = ctx.require()
     form = Form()
-    query = ctx.request.query_params
-    opens, closes = _period(viewer, query.get("from", ""), query.get("to", ""), form)
-    statement: dict[str, Any] = await ctx.get(
-        "billing", "/statement", **{"from": opens, "to": closes}
-    )
+    window = _period(viewer, ctx.request.query_params, form)
+    statement: dict[str, Any] = {"totals": [], "lines": []}
+    if window is not None:
+        try:
+            statement = await ctx.get(
+                "billing", "/statement", **{"from": window[0], "to": window[1]}
+            )
+        except ApiError as exc:
+            if exc.slug != "invalid-range":
+                raise
+            form.errors["to"] = TOO_LONG
     return await ctx.page("billing/earnings.html", statement=statement, form=form)
 
 
 @get("/billing/earnings.csv")
-async def earnings_csv(ctx: CtxDep) -> Response[str]:
-    """The same statement as a CSV download, fetched with the person's own token."""
+async def earnings_csv(ctx: CtxDep) -> Response[str] | Redirect:
+    """The same statement as a CSV download, fetched with the person's own token; dates it
+    cannot export lead to the earnings page, which says what to change."""
     viewer = ctx.require()
     query = ctx.request.query_params
-    opens, closes = _period(viewer, query.get("from", ""), query.get("to", ""), Form())
-    params = {"from": opens, "to": closes}
-    answer = await ctx.send("GET", "billing", "/statement/csv", params=params)
+    window = _period(viewer, query, Form())
+    again = Redirect(f"/billing/earnings?{urlencode(dict(query))}", status_code=303)
+    if window is None:
+        return again
+    try:
+        answer = await ctx.send(
+            "GET", "billing", "/statement/csv", params={"from": window[0], "to": window[1]}
+        )
+    except ApiError as exc:
+        if exc.slug != "invalid-range":
+            raise
+        return again
     return Response(
         answer.text,
         media_type="text/csv",
