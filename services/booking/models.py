@@ -137,6 +137,23 @@ class Booking(BookingBase):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class RequestKey(BookingBase):
+    """A customer's `Idempotency-Key` on `POST /bookings` and the booking it made, kept as long
+    as the booking: the same key names the same booking for ever. `tenant_id` is the customer,
+    so the primary key is unique per customer business and PostgreSQL decides between requests
+    racing with one key. No foreign key to the booking: bookings are keyed by their provider."""
+
+    __tablename__ = "request_keys"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the request body (`BookingIn.fingerprint`): the same key with another body is
+    refused."""
+    booking_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class BookingUnit(BookingBase):
     """One concrete unit (1..capacity) a booking holds; the exclusion constraint lives here."""
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -37,6 +38,7 @@ from services.booking.models import (
     Booking,
     BookingUnit,
     Message,
+    RequestKey,
     Resource,
     Tenant,
     outbox,
@@ -242,6 +244,40 @@ async def booking_of(
     if booking is None:
         raise NotFound("booking")
     return booking
+
+
+async def claim_key(
+    session: AsyncSession, tenant_id: UUID, key: str, fingerprint: str, booking_id: UUID
+) -> UUID | None:
+    """Claim the customer's `Idempotency-Key` for the booking `booking_id` about to be made:
+    None when it is ours, else the booking an earlier request with that key made.
+
+    The primary key decides between racing requests: a second insert of the key waits for the
+    first transaction, then finds its row once it commits (we answer with its booking) or claims
+    the key itself once it rolls back (the first request failed and left nothing). The same key
+    with another request (`fingerprint`) is refused as 422 `idempotency-key-reused`.
+    """
+    claimed = await session.scalar(
+        pg_insert(RequestKey)
+        .values(tenant_id=tenant_id, key=key, fingerprint=fingerprint, booking_id=booking_id)
+        .on_conflict_do_nothing()
+        .returning(RequestKey.booking_id)
+    )
+    if claimed is not None:
+        return None
+    earlier = (
+        await session.scalars(
+            select(RequestKey).where(RequestKey.tenant_id == tenant_id, RequestKey.key == key)
+        )
+    ).one()
+    if earlier.fingerprint != fingerprint:
+        raise Problem(
+            422,
+            "idempotency-key-reused",
+            "This Idempotency-Key was sent with another booking request; use a new key for a"
+            " new booking.",
+        )
+    return earlier.booking_id
 
 
 def note_of(author: UUID, body: str) -> BookingNote | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -32,6 +33,18 @@ class BookingIn(WindowIn, kw_only=True):
     resource_id: UUID
     message: Note = ""
     """Opens the booking's message thread when given."""
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the request as booking reads it (times in UTC, defaults filled in): a
+        request sent again under its `Idempotency-Key` must be this same request, however its
+        JSON was spelled."""
+        same = msgspec.structs.replace(self, start=_utc(self.start), end=_utc(self.end))
+        return hashlib.sha256(msgspec.json.encode(same)).hexdigest()
+
+
+def _utc(moment: datetime) -> datetime:
+    """A time with an offset in UTC; a naive one as it is (the booking refuses it anyway)."""
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment
 
 
 class DecisionIn(Strict):

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar import Controller, Response, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.params import (
+    FromPath,
+    FromQuery,
+    JSONBody,
+    Parameter,
+    PathParameter,
+    QueryParameter,
+)
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,14 +50,26 @@ from shared.outbox import emit
 
 
 async def create_booking(
-    session: AsyncSession, principal: Principal, data: BookingIn, now: datetime
-) -> Booking:
+    session: AsyncSession,
+    principal: Principal,
+    data: BookingIn,
+    now: datetime,
+    *,
+    key: str | None = None,
+) -> tuple[Booking, bool]:
     """A new booking for the caller's business, holding its units, its note in the thread (mailed
-    with the provider's first news of it)."""
+    with the provider's first news of it), and True; or, when the request's Idempotency-Key
+    (`key`) already made a booking, that booking as it is now and False."""
     tenant = principal.require_tenant()
+    booking_id = uuid4()
+    if key is not None:
+        earlier = await repository.claim_key(session, tenant, key, data.fingerprint(), booking_id)
+        if earlier is not None:
+            return await repository.booking_of(session, earlier, tenant), False
     resource, price = await bookable(session, data.resource_id, tenant, data, now)
     status = domain.initial_status(free=price.amount == 0, instant=price.instant)
     booking = Booking(
+        id=booking_id,
         tenant_id=resource.tenant_id,
         customer_tenant_id=tenant,
         created_by=principal.user_id,
@@ -75,7 +95,7 @@ async def create_booking(
         await repository.give_note(
             session, booking, tenant, principal.user_id, data.message, carried=noted
         )
-    return booking
+    return booking, True
 
 
 async def party_change(
@@ -104,20 +124,54 @@ async def party_change(
         return booking_out(booking, tenant)
 
 
+IDEMPOTENCY_KEY = "^[!-~]{1,255}$"
+"""1 to 255 visible ASCII characters, as Stripe takes them."""
+REPLAYED = "Idempotent-Replayed"
+
+
 class BookingController(Controller):
     path = "/bookings"
     tags = ["bookings"]
 
-    @post("", status_code=201)
+    @post(
+        "",
+        status_code=201,
+        response_headers=[
+            ResponseHeader(
+                name=REPLAYED,
+                description="`true` when an earlier request with this Idempotency-Key made"
+                " the booking",
+                documentation_only=True,
+            )
+        ],
+    )
     async def book(
-        self, data: JSONBody[BookingIn], db: DatabaseDep, bus: BusDep, principal: PrincipalDep
-    ) -> BookingOut:
-        """Book instantly or send a request; paid bookings first wait for their payment."""
+        self,
+        data: JSONBody[BookingIn],
+        db: DatabaseDep,
+        bus: BusDep,
+        principal: PrincipalDep,
+        idempotency_key: Annotated[
+            str | None,
+            Parameter(
+                header="Idempotency-Key",
+                pattern=IDEMPOTENCY_KEY,
+                description="Any unique string (a UUID) per booking the caller means to make:"
+                " requests sent again with it make nothing more and answer with its booking.",
+            ),
+        ] = None,
+    ) -> Response[BookingOut]:
+        """Book instantly or send a request; paid bookings first wait for their payment. Under an
+        `Idempotency-Key` the booking is made once, however often the request is sent."""
         tenant = acting(principal, WRITE)
         async with db.transaction(tenant_id=tenant, user_id=principal.user_id) as session:
-            booking = await create_booking(session, principal, data, datetime.now(UTC))
-        await timers.arm(bus, booking)
-        return booking_out(booking, tenant)
+            booking, created = await create_booking(
+                session, principal, data, datetime.now(UTC), key=idempotency_key
+            )
+        if created:
+            await timers.arm(bus, booking)
+        replayed = {} if created else {REPLAYED: "true"}
+        return Response(booking_out(booking, tenant), status_code=201, headers=replayed)
 
     @get("")
     async def bookings(
