@@ -73,9 +73,11 @@ class Api:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """The service's answer; ApiError for 4xx/5xx answers."""
-        headers = {REQUEST_ID_HEADER: request_id_var.get() or ""}
+        """The service's answer; ApiError for 4xx/5xx answers. `headers` add to the request's
+        (e.g. an Idempotency-Key)."""
+        headers = {**(headers or {}), REQUEST_ID_HEADER: request_id_var.get() or ""}
         if token:
             headers["authorization"] = f"Bearer {token}"
         url = f"{self.upstreams[service]}/api/{service}{path}"

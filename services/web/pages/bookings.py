@@ -14,9 +14,20 @@ from litestar.response import Redirect, Template
 
 from services.web.api import ApiError
 from services.web.formatting import parse_time
-from services.web.pages.browse import BOOKING_FIELDS, NOTE_LIMIT, booking_window, resource_page
+from services.web.pages.browse import (
+    BOOKING_FIELDS,
+    NOTE_LIMIT,
+    REQUEST_KEY,
+    booking_window,
+    resource_page,
+)
 from services.web.pages.common import Ctx, CtxDep, Form, see_other
 
+RESENT_CHANGED = (
+    "This form already made a booking, with other details: see it in your bookings. To book"
+    " these details too, send the form again."
+)
+"""A booking form sent again with changes after it booked (back, edit, send)."""
 DECISIONS = {
     "accept": "Accepted. The customer has been told.",
     "decline": "Declined. The customer has been told.",
@@ -36,10 +47,18 @@ async def book(ctx: CtxDep, resource_id: FromPath[UUID]) -> Template | Redirect:
         **window,
         "message": form.value("message").strip(),
     }
+    key = str(form.value(REQUEST_KEY))
     try:
-        booking = await ctx.post("booking", "/bookings", body)
+        booking = await ctx.post(
+            "booking", "/bookings", body, headers={"Idempotency-Key": key} if key else None
+        )
     except ApiError as exc:
-        form.fail(exc, BOOKING_FIELDS)
+        if exc.slug == "idempotency-key-reused":
+            # Sent back (or edited) after it booked: a fresh form, so the next send books anew.
+            values = {k: v for k, v in form.values.items() if k != REQUEST_KEY}
+            form = Form(values=values, message=RESENT_CHANGED)
+        else:
+            form.fail(exc, BOOKING_FIELDS)
         return await resource_page(ctx, resource_id, form, exc.status)
     return see_other(f"/bookings/{booking['id']}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from litestar import Response, get, post
@@ -25,6 +25,9 @@ NOTE_LIMIT = 2000
 which the textareas keep to so that people never type past it."""
 BOOKING_FIELDS = {"start": "start", "end": "end", "units": "units", "quantity": "quantity"}
 """The booking API's window fields as the booking form names them."""
+REQUEST_KEY = "request_key"
+"""The booking form's hidden one-time key, which the front sends as booking's Idempotency-Key:
+the same form sent twice (a double click, back and send again, a retried post) books once."""
 SEARCH_FIELDS = ("q", "kind", "category", "near", "lat", "lon", "radius_km", "day", "from", "to",
                  "sort", "free", "instant", "alliance_only")  # fmt: skip
 
@@ -74,6 +77,13 @@ def booking_window(form: Form, resource: dict[str, Any]) -> dict[str, Any] | Non
         "units": form.integer("units", 1),
         "quantity": form.integer("quantity", 1),
     }
+
+
+def request_key(form: Form | None) -> str:
+    """The key a booking form carries: the one it was sent with when it is shown again (a quote,
+    or a refused booking, which made nothing), else a new one."""
+    kept = str(form.value(REQUEST_KEY)) if form else ""
+    return kept or str(uuid4())
 
 
 def search_params(values: dict[str, str], zone: str, today: date, form: Form) -> dict[str, Any]:
@@ -184,6 +194,7 @@ async def resource_page(
         note_limit=NOTE_LIMIT,
         viewer_zone=viewer.timezone if viewer else None,
         quote=quote,
+        request_key=request_key(form),
         today=datetime.now(ZoneInfo(resource["availability"]["timezone"])).date(),
         status=status,
     )
