@@ -3,6 +3,7 @@ with photo, price, weekly hours and booking rules, and submits them for review."
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 
@@ -16,7 +17,17 @@ from services.web.pages.listings import listing_body
 from services.web.session import Viewer
 from tests.directory.conftest import listing
 from tests.support import expect as expect_answer
-from tests.web.conftest import Contexts, business, payouts_connected, shot, sign_in
+from tests.support import unique
+from tests.web.conftest import (
+    Contexts,
+    Person,
+    business,
+    businesses,
+    payouts_connected,
+    published,
+    shot,
+    sign_in,
+)
 
 
 def png() -> bytes:
@@ -238,3 +249,40 @@ def test_api_validation_words_reach_people_as_plain_messages() -> None:
     assert form.message is None and form.errors == {"title": "Use at most 140 characters."}
     enum = {"errors": [{"message": "Invalid enum value 'century' - at `$.price_unit`"}]}
     assert Form().fail(ApiError(400, enum)).errors == {"price_unit": "Choose one of the options."}
+
+
+async def test_owner_deletes_a_photo_from_the_edit_page_after_confirming(
+    contexts: Contexts, front: httpx.AsyncClient, admin: Person
+) -> None:
+    (owner,) = await businesses(front, "photos")
+    saw = await published(
+        front, owner, admin, kind="equipment", category="hand-tools", title=unique("Saw"),
+        price_amount=0, price_unit="day", rules={"min_minutes": 60, "max_minutes": 14 * 24 * 60},
+    )  # fmt: skip
+    photos = f"/api/directory/resources/{saw['id']}/photos"
+    for name in ("front.png", "side.png"):
+        files = {"file": (name, png(), "image/png")}
+        expect_answer(await front.post(photos, files=files, headers=owner.headers), 201)
+
+    page = await sign_in(await contexts(), owner.email)
+    await page.goto(f"/resources/{saw['id']}")
+    await expect(page.locator("dl.facts").first).to_contain_text("1 day to 14 days")
+    await page.goto(f"/listings/{saw['id']}/edit")
+    policy = page.get_by_label("Cancellation policy")
+    await expect(policy.locator("option[value=moderate]")).to_have_text(
+        "Moderate: full refund if cancelled at least 5 days before the start; 50% refund if"
+        " cancelled at least 24 hours before the start; no refund after that."
+    )
+    questions: list[str] = []
+    page.on("dialog", lambda dialog: questions.append(dialog.message))
+    await page.get_by_role("button", name="Delete photo 1").click()
+    await expect(page.get_by_text("Photo deleted.")).to_be_visible()
+    assert questions == [
+        "Delete this photo for good? Changes on this page that are not saved yet are lost."
+    ]
+    await expect(page.get_by_role("button", name=re.compile("^Delete photo"))).to_have_count(1)
+    await shot(page, "listing-photo-deleted")
+    left = expect_answer(
+        await front.get(f"/api/directory/resources/{saw['id']}", headers=owner.headers), 200
+    )["photos"]
+    assert len(left) == 1

@@ -51,6 +51,7 @@ def page_routes() -> list[ControllerRouterHandler]:
         listings.edit_listing,
         listings.save_listing,
         listings.add_photo,
+        listings.delete_photo,
         listings.move_listing,
         browse.search,
         browse.resource,

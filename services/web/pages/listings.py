@@ -14,6 +14,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from services.booking.domain import POLICIES as REFUND_POLICIES
+from services.booking.domain import policy_rule
 from services.directory.domain import KIND_CATEGORIES
 from services.directory.schemas import (
     CAPACITY_MAX,
@@ -41,11 +43,16 @@ KINDS = {
 }
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 UNITS = [("hour", "per hour"), ("day", "per day"), ("unit", "per unit")]
-POLICIES = [
-    ("flexible", "Flexible: full refund up to 24 h before"),
-    ("moderate", "Moderate: full refund up to 5 days before"),
-    ("strict", "Strict: half refund up to 7 days before"),
-]
+
+
+def _policy_label(policy: str) -> str:
+    """Booking's own rule ("Moderate: full refund if cancelled at least 5 days before…"), from
+    the table it refunds by, so the form names every tier that applies."""
+    rule = policy_rule(policy)
+    return f"{policy.capitalize()}: {rule[0].lower()}{rule[1:]}"
+
+
+POLICIES = [(name, _policy_label(name)) for name in REFUND_POLICIES]
 CONFLICT = (
     "This listing was changed in another window or by a colleague since you opened it: your"
     " changes are not saved yet. Check the saved values noted beside the fields below, and"
@@ -451,6 +458,17 @@ async def add_photo(ctx: CtxDep, resource_id: FromPath[UUID]) -> Redirect:
     else:
         await _add_photo(ctx, str(resource_id), form)
     return see_other(f"/listings/{resource_id}")
+
+
+@post("/listings/{resource_id:uuid}/photos/{photo_id:uuid}/delete")
+async def delete_photo(
+    ctx: CtxDep, resource_id: FromPath[UUID], photo_id: FromPath[UUID]
+) -> Redirect:
+    """From the edit page's photo list (a browser form cannot send DELETE)."""
+    ctx.require()
+    await ctx.call("DELETE", "directory", f"/resources/{resource_id}/photos/{photo_id}")
+    await ctx.flash("Photo deleted.")
+    return see_other(f"/listings/{resource_id}/edit")
 
 
 @post("/listings/{resource_id:uuid}/{move:str}")
