@@ -5,8 +5,10 @@ from __future__ import annotations
 import httpx
 from playwright.async_api import expect
 
-from tests.support import unique
-from tests.web.conftest import PASSWORD, Contexts, business, shot
+from shared.config import Settings
+from tests.support import expect as answered
+from tests.support import link_token, mail_to, unique
+from tests.web.conftest import PASSWORD, Contexts, Person, business, shot, sign_in
 
 
 async def test_visitor_signs_up_creates_a_business_and_invites_a_teammate(
@@ -89,3 +91,46 @@ async def test_forgotten_password_is_reset_from_the_mailed_link(
     await page.get_by_label("Password").fill("another-sturdy-password-7")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="Listings of")).to_be_visible()
+
+
+async def teammate(front: httpx.AsyncClient, stack: Settings, owner: Person, name: str) -> str:
+    """The email of someone invited into `owner`'s business who joined as a member."""
+    email = f"{unique('mate')}@example.com"
+    invitation = {"email": email, "role": "member"}
+    api = "/api/accounts"
+    answer = await front.post(f"{api}/tenant/invitations", json=invitation, headers=owner.headers)
+    answered(answer, 201)
+    token = link_token(await mail_to(stack.mail_dir, email, "Join"))
+    joined = {"token": token, "name": name, "password": PASSWORD}
+    answered(await front.post(f"{api}/invitations/accept", json=joined), 201)
+    return email
+
+
+async def test_owner_makes_a_member_admin_and_it_holds_at_once(
+    contexts: Contexts, front: httpx.AsyncClient, stack: Settings
+) -> None:
+    owner = await business(front, "crew")
+    mate = await teammate(front, stack, owner, "Léa Martin")
+    member = await sign_in(await contexts(), mate)
+    await member.goto("/team")
+    await expect(member.get_by_role("heading", name="Invite a teammate")).to_have_count(0)
+
+    boss = await sign_in(await contexts(), owner.email)
+    await boss.goto("/team")
+    row = boss.get_by_role("row", name="Léa Martin")
+    await row.get_by_label("Role of Léa Martin").select_option("admin")
+    await row.get_by_role("button", name="Change role").click()
+    await expect(boss.get_by_text("Léa Martin is now an admin")).to_be_visible()
+    await expect(boss.get_by_role("row", name="Léa Martin").locator(".badge")).to_have_text("admin")
+    await shot(boss, "team-role-change")
+
+    # Her open session acts as an admin from her next page, without signing in again; an
+    # admin is offered neither the owner role nor a change to the owner's.
+    await member.goto("/team")
+    await expect(member.get_by_role("heading", name="Invite a teammate")).to_be_visible()
+    await expect(member.get_by_role("row", name="Test Person").get_by_role("button")).to_have_count(
+        0
+    )
+    await expect(member.get_by_label("Role", exact=True).locator("option")).to_have_text(
+        ["Member", "Admin"]
+    )

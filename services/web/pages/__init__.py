@@ -41,6 +41,7 @@ def page_routes() -> list[ControllerRouterHandler]:
         team.team,
         team.invite,
         team.revoke,
+        team.change_role,
         team.remove,
         profile.profile,
         profile.save_profile,

@@ -15,6 +15,7 @@ ROLES = [("member", "Member"), ("admin", "Admin"), ("owner", "Owner")]
 
 
 async def _team_page(ctx: Ctx, form: Form, status: int = 200) -> Template:
+    """Only owners are offered the owner role, as only they may grant it (accounts' rule)."""
     viewer = ctx.require()
     members = await ctx.get("accounts", "/tenant/members")
     invitations = await ctx.get("accounts", "/tenant/invitations") if viewer.manages else []
@@ -22,7 +23,7 @@ async def _team_page(ctx: Ctx, form: Form, status: int = 200) -> Template:
         "team/team.html",
         members=members,
         invitations=invitations,
-        roles=ROLES,
+        roles=[(v, t) for v, t in ROLES if viewer.role == "owner" or v != "owner"],
         form=form,
         status=status,
     )
@@ -56,6 +57,26 @@ async def invite(ctx: CtxDep) -> Template | Redirect:
 async def revoke(ctx: CtxDep, invitation_id: FromPath[UUID]) -> Redirect:
     await ctx.call("DELETE", "accounts", f"/tenant/invitations/{invitation_id}")
     await ctx.flash("Invitation withdrawn; its link no longer works.")
+    return see_other("/team")
+
+
+@post("/team/members/{user_id:uuid}/role")
+async def change_role(ctx: CtxDep, user_id: FromPath[UUID]) -> Redirect:
+    """Accounts ends the member's older tokens, so the new role holds from their next page."""
+    ctx.require()
+    form = await ctx.form()
+    try:
+        member = await ctx.call(
+            "PATCH", "accounts", f"/tenant/members/{user_id}", json={"role": form.value("role")}
+        )
+    except ApiError as exc:
+        if not exc.correctable():
+            raise
+        await ctx.flash(exc.detail, "error")
+    else:
+        role = dict(ROLES)[member["role"]].lower()
+        article = "an" if role[0] in "aeiou" else "a"
+        await ctx.flash(f"{member['name']} is now {article} {role}, from their next page on.")
     return see_other("/team")
 
 
