@@ -39,6 +39,7 @@ async def test_search_explains_a_broken_page_link_and_a_past_day(
     await expect(page.locator("#f-day-error")).to_have_text(
         "That day is in the past: choose today or a later day."
     )
+    await expect(page.get_by_text("Nothing matches yet")).to_have_count(0)
 
 
 async def test_a_refused_report_shows_under_the_report_form_only(
