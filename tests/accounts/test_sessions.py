@@ -17,7 +17,7 @@ from services.accounts import tokens
 from services.accounts.tokens import Signer
 from shared.config import Settings
 from tests.accounts.helpers import API, PASSWORD, Account, sign_in, sign_up
-from tests.support import child_env, expect, link_token, mail_to, signup_body, unique
+from tests.support import bearer, child_env, expect, link_token, mail_to, signup_body, unique
 
 
 async def refresh(
@@ -165,6 +165,10 @@ async def test_password_change_ends_other_sessions(front: httpx.AsyncClient) -> 
     fresh = expect(await front.post(f"{API}/me/password", json=change, headers=owner.headers), 200)
     assert fresh["tenant"]["id"] == str(owner.tenant_id)
     expect(await refresh(front, other["refresh_token"]), 401, "invalid-refresh-token")
+    # The other device's access token ends at once too; this device's new one works.
+    answer = await front.get(f"{API}/tenant", headers=bearer(other))
+    expect(answer, 401, "token-revoked")
+    expect(await front.get(f"{API}/tenant", headers=bearer(fresh)), 200)
     expect(await refresh(front, fresh["refresh_token"]), 200)
     expect(await sign_in(front, owner.email), 401, "invalid-credentials")
     expect(await sign_in(front, owner.email, "another-sturdy-pw-7"), 201)

@@ -136,7 +136,9 @@ class SessionController(Controller):
         kit: KitDep,
         request: Request[Any, Any, Any],
     ) -> SessionOut:
-        """New password; every other session ends and this device gets fresh tokens."""
+        """New password; every other session ends and this device gets fresh tokens. Other
+        devices' access tokens for the person's businesses end at once too (revocations,
+        recorded before the commit), not only their refresh tokens."""
         async with db.transaction(user_id=principal.user_id) as session:
             user = await access.person(session, principal)
         await kit.limit(request, "signin", user.email)
@@ -153,6 +155,8 @@ class SessionController(Controller):
             user = await access.person(session, principal)
             user.password_hash = password_hash
             await repository.revoke_sessions(session, user.id)
+            for _, tenant in await repository.memberships_of(session, user.id):
+                await kit.revocations.revoke(kit.revocations.member_key(tenant.id, user.id))
             active = await session.get(Tenant, principal.tenant_id) if principal.tenant_id else None
             return await sessions.sign_in_as(
                 session, kit.signer, user, active.slug if active else None

@@ -38,6 +38,8 @@ def page_routes() -> list[ControllerRouterHandler]:
         auth.reset_request,
         auth.reset_form,
         auth.reset,
+        auth.account,
+        auth.change_password,
         team.team,
         team.invite,
         team.revoke,

@@ -110,10 +110,15 @@ def signup_errors(body: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-async def _signed_in(ctx: Ctx, answer: dict[str, Any], target: str) -> Redirect:
-    """Keep the new tokens server-side and give the browser only the session id."""
+async def _signed_in(
+    ctx: Ctx, answer: dict[str, Any], target: str, notice: str | None = None
+) -> Redirect:
+    """Keep the new tokens server-side and give the browser only the session id; `notice`
+    greets the next page."""
     me = await ctx.api.call("GET", "accounts", "/me", token=answer["access_token"])
     sid = await ctx.sessions.open(session_data(answer, me))
+    if notice:
+        await ctx.sessions.flash(sid, "ok", notice)
     response = see_other(target)
     response.set_cookie(ctx.sessions.cookie(sid))
     return response
@@ -255,6 +260,34 @@ async def accept_invitation(ctx: CtxDep) -> Template | Redirect:
     if ctx.sid:
         await ctx.sessions.close(ctx.sid)
     return await _signed_in(ctx, answer, "/team")
+
+
+@get("/account")
+async def account(ctx: CtxDep) -> Template:
+    """The signed-in person's own settings: for now, their password."""
+    ctx.require()
+    return await ctx.page("auth/account.html", form=Form(), **LIMITS)
+
+
+@post("/account/password")
+async def change_password(ctx: CtxDep) -> Template | Redirect:
+    """Accounts ends every session of the person and gives this device new tokens: they go
+    to a new browser session (new id), the old one is closed."""
+    ctx.require()
+    assert ctx.sid is not None
+    form = await ctx.form()
+    body = {
+        "current_password": form.value("current_password"),
+        "new_password": form.value("new_password"),
+    }
+    try:
+        answer = await ctx.post("accounts", "/me/password", body)
+    except ApiError as exc:
+        form.fail(exc, {"password": "new_password"})
+        return await ctx.page("auth/account.html", form=form, status=exc.status, **LIMITS)
+    await ctx.sessions.close(ctx.sid)
+    notice = "Your password is changed. Every other device signed in as you is now signed out."
+    return await _signed_in(ctx, answer, "/account", notice)
 
 
 @get("/password-reset")
