@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -264,28 +264,14 @@ class Driver:
         return window(days_ahead(3 + n // 11), 8 + n % 11, 9 + n % 11)
 
     async def book(self, journey: Journey, customer: Actor, resource: str) -> dict[str, Any]:
-        """POST /bookings has no idempotency key: a retry after a lost answer finds the slot
-        taken (409) by its own first attempt, and looks the booking up."""
+        """One Idempotency-Key per booking: a retry after a lost answer gets the booking its
+        first attempt made (201 again), never a second one nor its own slot taken."""
         body = {"resource_id": self.resources[resource], **self.slot(resource)}
+        headers = {**customer.headers, "idempotency-key": str(uuid4())}
         answer = await self.call(
-            "book", "POST", "/api/booking/bookings", customer.headers, (201, 409), json=body
+            "book", "POST", "/api/booking/bookings", headers, (201,), json=body
         )
-        if answer.status_code == 201:
-            booking: dict[str, Any] = answer.json()
-        else:
-            mine = await self.call(
-                "list",
-                "GET",
-                "/api/booking/bookings",
-                customer.headers,
-                (200,),
-                params={"role": "customer", "from": body["start"], "to": body["end"]},
-            )
-            found = [b for b in mine.json()["items"] if b["resource_id"] == body["resource_id"]]
-            if len(found) != 1:
-                self.unexpected.append(f"book 409 without a booking of ours: {answer.text}")
-                raise Gave("book")
-            booking = found[0]
+        booking: dict[str, Any] = answer.json()
         journey.booking_id = booking["id"]
         return booking
 
