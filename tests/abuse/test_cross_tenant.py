@@ -99,6 +99,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 """Valid bodies, so that the call gets past decoding to the ownership check."""
 
 QUERIES = {
+    ("GET", "/api/accounts/invitations/preview"): {"token": "{invitation_token}"},
     ("GET", "/api/booking/resources/{resource_id}/availability"): {"from": SOON, "to": LATER},
     ("GET", "/api/directory/moderation/log"): {"target": "{resource}"},
     ("GET", "/api/directory/partners"): {"tenant_id": "{tenant_id}"},
@@ -121,7 +122,7 @@ async def b_objects(front: httpx.AsyncClient, stack: Settings, bus: Bus) -> Worl
     """B with one object of every kind an operation's path can name."""
     a, b = await sign_up(front, "mx-a"), await sign_up(front, "mx-b")
     member = await join(front, stack, b)
-    await invite(front, stack, b, f"{unique('mx-inv')}@example.com")
+    invitation_token = await invite(front, stack, b, f"{unique('mx-inv')}@example.com")
     invitations = expect(
         await front.get("/api/accounts/tenant/invitations", headers=b.headers), 200
     )
@@ -179,6 +180,7 @@ async def b_objects(front: httpx.AsyncClient, stack: Settings, bus: Bus) -> Worl
             **common,
             "user_id": str(member.user_id),
             "invitation_id": invitations[0]["id"],
+            "invitation_token": invitation_token,
             "key_id": key["id"],
         },
         "directory": {
