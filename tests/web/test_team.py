@@ -106,7 +106,7 @@ async def teammate(front: httpx.AsyncClient, stack: Settings, owner: Person, nam
     return email
 
 
-async def test_owner_makes_a_member_admin_and_it_holds_at_once(
+async def test_owner_invites_again_and_makes_a_member_admin_at_once(
     contexts: Contexts, front: httpx.AsyncClient, stack: Settings
 ) -> None:
     owner = await business(front, "crew")
@@ -117,6 +117,16 @@ async def test_owner_makes_a_member_admin_and_it_holds_at_once(
 
     boss = await sign_in(await contexts(), owner.email)
     await boss.goto("/team")
+    # Inviting a member is refused beside the field; inviting an address twice renews.
+    await boss.get_by_label("Email").fill(mate)
+    await boss.get_by_role("button", name="Send invitation").click()
+    await expect(boss.locator("#f-email-error")).to_contain_text("is already a member of")
+    newcomer = f"{unique('new')}@example.com"
+    for notice in (f"Invitation sent to {newcomer}", f"{newcomer} was already invited"):
+        await boss.get_by_label("Email").fill(newcomer)
+        await boss.get_by_role("button", name="Send invitation").click()
+        await expect(boss.get_by_text(notice)).to_be_visible()
+    await expect(boss.get_by_role("cell", name=newcomer)).to_have_count(1)
     row = boss.get_by_role("row", name="Léa Martin")
     await row.get_by_label("Role of Léa Martin").select_option("admin")
     await row.get_by_role("button", name="Change role").click()
