@@ -11,8 +11,8 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import (
     FromPath,
     FromQuery,
+    HeaderParameter,
     JSONBody,
-    Parameter,
     PathParameter,
     QueryParameter,
 )
@@ -153,8 +153,8 @@ class BookingController(Controller):
         principal: PrincipalDep,
         idempotency_key: Annotated[
             str | None,
-            Parameter(
-                header="Idempotency-Key",
+            HeaderParameter(
+                name="Idempotency-Key",
                 pattern=IDEMPOTENCY_KEY,
                 description="Any unique string (a UUID) per booking the caller means to make:"
                 " requests sent again with it make nothing more and answer with its booking.",
