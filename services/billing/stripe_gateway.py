@@ -129,8 +129,10 @@ class Gateway:
         )
 
     async def cancel(self, booking_id: UUID, intent_id: str) -> stripe.PaymentIntent:
+        """Void the authorisation of a booking that did not go ahead; its reason tells billing,
+        should this call's own transaction be lost, that the cancellation was ours."""
         return await self.client.v1.payment_intents.cancel_async(
-            intent_id, None, self.key(booking_id, "release")
+            intent_id, {"cancellation_reason": RELEASED_BY_US}, self.key(booking_id, "release")
         )
 
     async def expire(self, booking_id: UUID, session_id: str) -> stripe.checkout.Session:
@@ -226,6 +228,10 @@ class Gateway:
         return await self.client.v1.subscriptions.retrieve_async(
             subscription_id, {"expand": ["latest_invoice"]}
         )
+
+
+RELEASED_BY_US = "abandoned"
+"""The cancellation reason billing gives Stripe when it lets an authorisation go."""
 
 
 def missing(exc: stripe.StripeError) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.billing import domain, repository
 from services.billing.models import Dispute, Payment, PayoutAccount, Plan
-from services.billing.stripe_gateway import field, gateway, metadata, missing
+from services.billing.stripe_gateway import RELEASED_BY_US, field, gateway, metadata, missing
 from shared.db import act_for
 from shared.events import PayoutAccountUpdated, PlanChanged
 
@@ -71,8 +71,12 @@ async def payment(session: AsyncSession, booking_id: UUID) -> None:
         elif intent.last_payment_error is not None:
             row.last_error = intent.last_payment_error.message
     elif row.status == domain.AUTHORIZED and intent.status == "canceled":
-        row.last_error = "The card authorisation was cancelled before capture."
-        await repository.move(session, row, "fail", _now())
+        if intent.cancellation_reason == RELEASED_BY_US:
+            # Our own release, whose transaction was lost after Stripe had voided the hold.
+            await repository.move(session, row, "release", _now())
+        else:
+            row.last_error = "The card authorisation was cancelled before capture."
+            await repository.move(session, row, "fail", _now())
     elif row.status in (domain.RELEASED, domain.FAILED) and intent.status == "requires_capture":
         await gateway().cancel(row.booking_id, intent.id)  # paid after the booking lapsed
 

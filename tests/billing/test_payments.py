@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.billing.models import LedgerEntry, LedgerTransaction, Payment, PayoutAccount
+from services.billing.stripe_gateway import RELEASED_BY_US
 from shared.bus import Bus
 from shared.db import Database
 from tests.billing.helpers import (
@@ -79,6 +80,30 @@ async def test_declined_request_releases_the_authorisation(
     await decide(front, provider, booking, "decline")
     released = await payment(front, customer, booking["id"], "released")
     assert (await intent(stripe_api, released["payment_intent_id"]))["status"] == "canceled"
+
+    assert (await intent(stripe_api, released["payment_intent_id"]))["cancellation_reason"] == (
+        RELEASED_BY_US
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "ends"), [(RELEASED_BY_US, "released"), ("fraudulent", "failed")]
+)
+async def test_a_voided_authorisation_is_told_apart_by_its_reason(
+    front: httpx.AsyncClient, bus: Bus, stripe_api: httpx.AsyncClient, reason: str, ends: str
+) -> None:
+    """Billing voids a hold at Stripe, then records it; should that transaction be lost (the
+    worker killed, PostgreSQL restarting), Stripe's `payment_intent.canceled` is all it hears.
+    Its reason says the void was billing's own (the payment is released, as the booking's
+    event would have had it), or someone else's (the authorisation failed)."""
+    _, customer, booking = await authorised(front, bus)
+    held = await payment(front, customer, booking["id"], "authorized")
+    voided = await stripe_api.post(
+        f"/v1/payment_intents/{held['payment_intent_id']}/cancel",
+        data={"cancellation_reason": reason},
+    )
+    assert voided.status_code == 200, voided.text
+    await payment(front, customer, booking["id"], ends)
 
 
 async def test_expired_request_releases_the_authorisation(
